@@ -1,0 +1,3 @@
+from cosea.cli import main
+
+main()

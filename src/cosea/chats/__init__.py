@@ -1,0 +1,1 @@
+"""Conversations: read chat exports, recognise techniques, follow the offence, warn early."""

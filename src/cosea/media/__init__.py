@@ -1,0 +1,1 @@
+"""Media: hash files, keep lists of known material, match against them."""

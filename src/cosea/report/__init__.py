@@ -1,0 +1,1 @@
+"""Reports and intelligence sharing: evidence packages, CyberTipline-shaped reports, STIX, playbooks."""

@@ -1,0 +1,1 @@
+"""Service: the API for platforms and the reviewer console."""
