@@ -81,7 +81,9 @@ class Recognizer(ABC):
 _CATALOG: dict[str, Callable[[], Recognizer]] = {}
 
 
-def register(factory: Callable[[], Recognizer], name: str | None = None) -> Callable[[], Recognizer]:
+def register(
+    factory: Callable[[], Recognizer], name: str | None = None
+) -> Callable[[], Recognizer]:
     """Add a recognizer class (or factory) to the catalog under its name; usable as a decorator."""
     key = name or getattr(factory, "name", None)
     if not key:

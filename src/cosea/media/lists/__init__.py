@@ -1,0 +1,1 @@
+"""Hash lists (banks) of known material, stored in the project database."""
