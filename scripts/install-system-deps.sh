@@ -19,8 +19,8 @@ fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  if apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
+  if apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
     exit 0
   fi
   echo "apt-get install failed for: ${need[*]}" >&2
