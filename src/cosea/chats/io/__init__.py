@@ -24,16 +24,29 @@ from cosea.chats.io.base import (
     register_reader,
     stream_messages,
 )
+from cosea.chats.io.csvfile import CsvReader, parse_mapping
+from cosea.chats.io.discord import DiscordReader
 from cosea.chats.io.jsonl import JsonlReader, write_jsonl
+from cosea.chats.io.pan12 import Pan12Reader, load_pan12_predators, pan12_gold
+from cosea.chats.io.telegram import TelegramReader
+from cosea.chats.io.whatsapp import WhatsAppReader
 
 __all__ = [
     "END",
     "ChatReader",
+    "CsvReader",
+    "DiscordReader",
     "JsonlReader",
+    "Pan12Reader",
     "ReadReport",
     "ReaderOption",
+    "TelegramReader",
+    "WhatsAppReader",
     "detect_reader",
     "get_reader",
+    "load_pan12_predators",
+    "pan12_gold",
+    "parse_mapping",
     "read_conversations",
     "reader_names",
     "register_reader",

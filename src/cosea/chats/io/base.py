@@ -91,7 +91,7 @@ class ReadReport:
         if self.skipped:
             text += f"; skipped {self.skipped} bad record(s)"
         if self.ignored:
-            text += f"; ignored {self.ignored} system line(s)"
+            text += f"; ignored {self.ignored} system record(s)"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -317,8 +317,15 @@ class ChatReader(ABC):
                 f"reader {self.name!r} takes no option {', '.join(map(repr, unknown))}; "
                 f"it takes: {', '.join(sorted(accepted))}",
             )
-        checked = dict(options)
-        checked["tz"] = parse_zone(options.get("tz"))
+        checked: dict[str, Any] = {}
+        for key, value in options.items():
+            if value is None:
+                continue
+            try:
+                checked[key] = accepted[key].parse(value) if isinstance(value, str) else value
+            except ValueError as error:
+                raise InputError(None, f"option {key}={value!r}: {error}") from None
+        checked["tz"] = parse_zone(checked.get("tz"))
         return checked
 
     def stream(
