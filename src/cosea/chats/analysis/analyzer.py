@@ -1,0 +1,589 @@
+"""The incremental conversation analyser: one message in, one assessment out.
+
+``ConversationAnalyzer.observe(message)`` runs the recognizers on one message,
+updates bounded per-participant counters (evidence per tactic, first-seen tactic
+order, decayed recency, known ages, context signals) and scores the
+conversation so far with the risk model. Nothing ever looks past the current
+message, so the assessment after message *k* is the same whether or not later
+messages exist, and ``alert_message`` is the first message at which the
+streaming analysis raised the alert.
+
+Bounded state: per participant at most :data:`MAX_EVIDENCE` evidence items and
+:data:`MAX_TECHNIQUE_MESSAGES` reported messages are kept (the strongest / the
+first), at most :data:`MAX_PARTICIPANTS` participants are followed individually
+and :data:`MAX_CONTEXT` context signals are kept. Assessments share lists and
+dicts with the analyser copy-on-write: the analyser replaces, never mutates, a
+list it has handed out, so an earlier assessment never changes afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cosea.chats.analysis.pipeline import Normalizer, resolve
+from cosea.chats.analysis.tactics import reason_for, tactic_of, tactic_rank
+from cosea.chats.model import RiskModel, resolve_model
+from cosea.chats.model.features import (
+    ADULT_AGE,
+    COERCION_TACTIC,
+    SEVERE_FROM_RANK,
+    feature_vector,
+    longest_increasing_run,
+)
+from cosea.chats.recognizers.base import RecognizerContext, RecognizerRegistry
+from cosea.errors import InputError
+from cosea.types import (
+    Assessment,
+    ContextSignal,
+    Conversation,
+    ConversationClass,
+    Evidence,
+    Message,
+    Participant,
+    TechniqueHit,
+)
+
+STATE_FORMAT = "cosea.chats.analyzer-state/1"
+MAX_EVIDENCE = 32
+MAX_TECHNIQUE_MESSAGES = 256
+MAX_PARTICIPANTS = 512
+MAX_CONTEXT = 32
+#: How much a participant's own age claims shift suspicion towards or away from them.
+ADULT_FACTOR = 1.25
+MINOR_FACTOR = 0.8
+AGE_KINDS = ("age", "self_disclosed_age", "declared_age", "disclosed_age", "stated_age")
+
+
+@dataclass(slots=True)
+class _Person:
+    """What the analyser keeps about one participant: counters, never the text."""
+
+    id: str
+    evidence: float = 0.0
+    recent: float = 0.0  # decayed evidence as of message index ``recent_at``
+    recent_at: int = 0
+    messages: int = 0
+    tactic_max: dict[str, float] = field(default_factory=dict)
+    tactic_count: dict[str, int] = field(default_factory=dict)
+    tactics_seen: list[str] = field(default_factory=list)  # first-seen order, all hits
+    progression: int = 0
+    reported_tactics: list[str] = field(default_factory=list)  # first-seen, reported hits
+    reported_rank: int = 0
+    techniques: dict[str, list[str]] = field(default_factory=dict)  # copy-on-write
+    evidence_items: list[Evidence] = field(default_factory=list)  # copy-on-write, capped
+    context_weight: float = 0.0
+    declared_age: int | None = None
+    disclosed_age: int | None = None
+
+    @property
+    def age(self) -> int | None:
+        return self.disclosed_age if self.disclosed_age is not None else self.declared_age
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "evidence": self.evidence,
+            "recent": self.recent,
+            "recent_at": self.recent_at,
+            "messages": self.messages,
+            "tactic_max": dict(self.tactic_max),
+            "tactic_count": dict(self.tactic_count),
+            "tactics_seen": list(self.tactics_seen),
+            "progression": self.progression,
+            "reported_tactics": list(self.reported_tactics),
+            "reported_rank": self.reported_rank,
+            "techniques": {k: list(v) for k, v in self.techniques.items()},
+            "evidence_items": [e.to_dict() for e in self.evidence_items],
+            "context_weight": self.context_weight,
+            "declared_age": self.declared_age,
+            "disclosed_age": self.disclosed_age,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> _Person:
+        data = dict(data)
+        data["evidence_items"] = [Evidence.from_dict(e) for e in data.get("evidence_items", [])]
+        return cls(**data)
+
+
+def _signal_key(signal: ContextSignal) -> tuple[str, str | None, str, str | None]:
+    return (signal.kind, signal.participant, repr(signal.value), signal.technique_id)
+
+
+def _age_value(signal: ContextSignal) -> int | None:
+    if signal.participant is None or signal.kind not in AGE_KINDS:
+        return None
+    value = signal.value
+    if isinstance(value, dict):
+        value = value.get("age")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and 3 <= value <= 120:
+        return int(value)
+    return None
+
+
+class ConversationAnalyzer:
+    """Follows one conversation message by message (see the module docstring)."""
+
+    def __init__(
+        self,
+        model: RiskModel | str | None = None,
+        registry: RecognizerRegistry | None = None,
+        *,
+        conversation: Conversation | None = None,
+        conversation_id: str | None = None,
+        participants: Iterable[Participant] | None = None,
+        platform: str | None = None,
+        language: str | None = None,
+        normalizer: Normalizer | None = None,
+    ) -> None:
+        self.model = resolve_model(model)
+        self.registry, self.normalize = resolve(registry, normalizer)
+        if conversation is not None:
+            conversation_id = conversation_id or conversation.id
+            participants = participants if participants is not None else conversation.participants
+            platform = platform or conversation.platform
+            language = language or conversation.language
+        people = list(participants or [])
+        self.conversation_id = conversation_id or "conversation"
+        self.participants = people
+        self.context = RecognizerContext(
+            conversation_id=self.conversation_id,
+            platform=platform,
+            language=language,
+            participants={p.id: p for p in people},
+            message_index=0,
+        )
+        self._decay = 0.5 ** (1.0 / self.model.recency_half_life)
+        self._people: dict[str, _Person] = {}
+        for participant in people:
+            person = self._person(participant.id)
+            if person is not None:
+                person.declared_age = participant.declared_age
+        self.messages_seen = 0
+        self.total_evidence = 0.0
+        self.conversation_context = 0.0
+        self._context: list[ContextSignal] = []
+        self._context_keys: set[tuple[str, str | None, str, str | None]] = set()
+        self.suspect: str | None = None
+        self.risk = 0.0
+        self.alert = False
+        self.alert_message: str | None = None
+        self.clearances: list[dict[str, Any]] = []
+        self.last_message_id: str | None = None
+        self._vector: list[float] | None = None
+        self._dirty = True
+        self._assessment: Assessment | None = None
+        self._empty_techniques: dict[str, list[str]] = {}
+        self._empty_evidence: list[Evidence] = []
+        #: The sender's findings on the last message, (technique, confidence); for training.
+        self.last_hits: list[tuple[str, float]] = []
+
+    # -- participants ------------------------------------------------------------
+    def _person(self, participant_id: str) -> _Person | None:
+        person = self._people.get(participant_id)
+        if person is None:
+            if len(self._people) >= MAX_PARTICIPANTS:
+                return None
+            person = _Person(participant_id)
+            self._people[participant_id] = person
+        return person
+
+    # -- context -----------------------------------------------------------------
+    def add_context(self, signals: Iterable[ContextSignal]) -> bool:
+        """Add context signals (e.g. batch-level fan-out); True when anything was new."""
+        added = False
+        for signal in signals:
+            added |= self._add_signal(signal, message_id=None, sender=None)
+        if added:
+            self._dirty = True
+            self._refresh(message_id=None, findings=[])
+        return added
+
+    def _add_signal(
+        self, signal: ContextSignal, message_id: str | None, sender: str | None
+    ) -> bool:
+        key = _signal_key(signal)
+        if key in self._context_keys:
+            return False
+        if len(self._context) < MAX_CONTEXT:
+            self._context_keys.add(key)
+            self._context = [*self._context, signal]
+        person = self._person(signal.participant) if signal.participant else None
+        age = _age_value(signal)
+        if age is not None and person is not None:
+            person.disclosed_age = age
+        weight = max(0.0, float(signal.weight or 0.0))
+        if person is not None:
+            person.context_weight += weight
+        else:
+            self.conversation_context += weight
+        if signal.technique_id and person is not None:
+            # Metadata techniques (fan-out, recycled accounts, age inconsistency)
+            # count as evidence of that participant; on a message when it is theirs.
+            on_message = message_id if signal.participant == sender else None
+            if on_message is not None:
+                self.last_hits.append((signal.technique_id, weight or 0.5))
+            self._add_hit(person, signal.technique_id, weight or 0.5, on_message)
+        return True
+
+    # -- evidence ----------------------------------------------------------------
+    def _add_hit(
+        self,
+        person: _Person,
+        technique_id: str,
+        confidence: float,
+        message_id: str | None,
+        hit: TechniqueHit | None = None,
+    ) -> Evidence | None:
+        """Count one finding; returns its evidence item when it was kept."""
+        confidence = max(0.0, min(1.0, float(confidence)))
+        tactic = tactic_of(technique_id)
+        rank = tactic_rank(tactic)
+        person.evidence += confidence
+        self.total_evidence += confidence
+        now = self.messages_seen
+        person.recent = person.recent * self._decay ** (now - person.recent_at) + confidence
+        person.recent_at = now
+        if tactic not in person.tactic_max:
+            person.tactic_max[tactic] = confidence
+            person.tactic_count[tactic] = 1
+            person.tactics_seen.append(tactic)
+            person.progression = longest_increasing_run(
+                [tactic_rank(t) for t in person.tactics_seen]
+            )
+        else:
+            person.tactic_max[tactic] = max(person.tactic_max[tactic], confidence)
+            person.tactic_count[tactic] += 1
+        reported = confidence >= self.model.technique_threshold
+        if reported:
+            if tactic not in person.reported_tactics:
+                person.reported_tactics = [*person.reported_tactics, tactic]
+            person.reported_rank = max(person.reported_rank, rank)
+            if message_id is not None:
+                known = person.techniques.get(message_id)
+                if known is None and len(person.techniques) < MAX_TECHNIQUE_MESSAGES:
+                    person.techniques = {**person.techniques, message_id: [technique_id]}
+                elif known is not None and technique_id not in known:
+                    person.techniques = {**person.techniques, message_id: [*known, technique_id]}
+        evidence = Evidence(
+            message_id=message_id,
+            technique_id=technique_id,
+            tactic_id=tactic,
+            confidence=round(confidence, 4),
+            contribution=0.0,
+            reason=reason_for(person.id, technique_id),
+            recognizer=hit.recognizer if hit is not None else "context",
+            speaker=person.id,
+            span=(hit.start, hit.end) if hit is not None else None,
+        )
+        self._dirty = True
+        items = person.evidence_items
+        if len(items) < MAX_EVIDENCE:
+            person.evidence_items = [*items, evidence]
+            return evidence
+        weakest = min(range(len(items)), key=lambda i: items[i].confidence)
+        if items[weakest].confidence < evidence.confidence:
+            person.evidence_items = [*items[:weakest], *items[weakest + 1 :], evidence]
+            return evidence
+        return None
+
+    # -- the main step -----------------------------------------------------------
+    def observe(self, message: Message) -> Assessment:
+        """Analyse the next message; returns where the conversation stands now."""
+        self.context.message_index = self.messages_seen
+        normalized = self.normalize(message.text or "")
+        recognition = self.registry.recognize(message, normalized, self.context)
+        self.messages_seen += 1
+        self.last_message_id = message.id
+        sender = self._person(message.sender)
+        if sender is not None:
+            sender.messages += 1
+        findings: list[tuple[_Person, Evidence]] = []
+        self.last_hits = []
+        if recognition.hits and sender is not None:
+            best: dict[str, TechniqueHit] = {}
+            for hit in recognition.hits:
+                seen = best.get(hit.technique_id)
+                if seen is None or hit.confidence > seen.confidence:
+                    best[hit.technique_id] = hit
+            for hit in best.values():
+                self.last_hits.append((hit.technique_id, float(hit.confidence)))
+                kept = self._add_hit(sender, hit.technique_id, hit.confidence, message.id, hit)
+                if kept is not None:
+                    findings.append((sender, kept))
+        for signal in recognition.signals:
+            if self._add_signal(signal, message.id, message.sender):
+                self._dirty = True
+        return self._refresh(message.id, findings)
+
+    def _choose_suspect(self) -> str | None:
+        ages = {pid: p.age for pid, p in self._people.items()}
+        any_minor = any(a is not None and a < ADULT_AGE for a in ages.values())
+        any_adult = any(a is not None and a >= ADULT_AGE for a in ages.values())
+        best_id, best_score = None, 0.0
+        for pid, person in self._people.items():
+            score = person.evidence + 0.5 * person.context_weight
+            if score <= 0:
+                continue
+            age = ages[pid]
+            if age is not None and age >= ADULT_AGE and any_minor:
+                score *= ADULT_FACTOR
+            elif age is not None and age < ADULT_AGE and any_adult:
+                score *= MINOR_FACTOR
+            if score > best_score:
+                best_id, best_score = pid, score
+        return best_id
+
+    def features(self) -> list[float]:
+        """The risk model's input for the conversation so far (see ``features.FEATURES``)."""
+        suspect = self._people.get(self.suspect) if self.suspect else None
+        minor_present = False
+        youngest_other: int | None = None
+        for pid, person in self._people.items():
+            if pid == self.suspect:
+                continue
+            age = person.age
+            if age is not None:
+                minor_present |= age < ADULT_AGE
+                youngest_other = age if youngest_other is None else min(youngest_other, age)
+        if suspect is None:
+            return feature_vector(
+                evidence=0.0,
+                max_confidence=0.0,
+                distinct_tactics=0,
+                progression=0,
+                furthest_rank=0,
+                severe=0.0,
+                coercion=0.0,
+                suspect_share=0.0,
+                recent=0.0,
+                minor_present=minor_present,
+                age_gap_years=None,
+                context=self.conversation_context,
+            )
+        tactic_max = suspect.tactic_max
+        severe = max(
+            (c for t, c in tactic_max.items() if tactic_rank(t) >= SEVERE_FROM_RANK), default=0.0
+        )
+        recent = suspect.recent * self._decay ** (self.messages_seen - suspect.recent_at)
+        gap = None
+        if suspect.age is not None and youngest_other is not None:
+            gap = float(suspect.age - youngest_other)
+        return feature_vector(
+            evidence=suspect.evidence,
+            max_confidence=max(tactic_max.values(), default=0.0),
+            distinct_tactics=len(tactic_max),
+            progression=suspect.progression,
+            furthest_rank=max((tactic_rank(t) for t in tactic_max), default=0),
+            severe=severe,
+            coercion=tactic_max.get(COERCION_TACTIC, 0.0),
+            suspect_share=suspect.evidence / self.total_evidence if self.total_evidence else 0.0,
+            recent=recent,
+            minor_present=minor_present,
+            age_gap_years=gap,
+            context=suspect.context_weight + self.conversation_context,
+        )
+
+    def _refresh(
+        self, message_id: str | None, findings: list[tuple[_Person, Evidence]]
+    ) -> Assessment:
+        previous_risk = self.risk
+        if self._dirty:
+            self.suspect = self._choose_suspect()
+            self._dirty = False
+            self._vector = None
+        if self._vector is None or self.suspect is not None:
+            # With a suspect, recency decays every message; without one nothing moves.
+            self._vector = self.features()
+            self.risk = self.model.probability(self._vector)
+        model = self.model
+        if findings:
+            self._attribute(findings, self.risk - previous_risk)
+        if self.risk >= model.alert_threshold and not self.alert and self._may_raise():
+            self.alert = True
+            if self.alert_message is None:
+                self.alert_message = message_id or self.last_message_id
+        self._assessment = None
+        return self.assessment
+
+    def _attribute(self, findings: list[tuple[_Person, Evidence]], delta: float) -> None:
+        """Share the risk change of this message among its findings, by confidence."""
+        total = sum(e.confidence for _, e in findings) or 1.0
+        for person, evidence in findings:
+            share = round(delta * evidence.confidence / total, 4)
+            items = person.evidence_items
+            for i in range(len(items) - 1, -1, -1):
+                if items[i] is evidence:
+                    replaced = replace(evidence, contribution=share)
+                    person.evidence_items = [*items[:i], replaced, *items[i + 1 :]]
+                    break
+
+    def _may_raise(self) -> bool:
+        if not self.clearances:
+            return True
+        last = self.clearances[-1]
+        stronger = self.risk >= last["risk"] + self.model.rearm_margin
+        suspect = self._people.get(self.suspect) if self.suspect else None
+        further = suspect is not None and suspect.reported_rank > last["stage_rank"]
+        return stronger or further
+
+    # -- reading the state ---------------------------------------------------------
+    @property
+    def assessment(self) -> Assessment:
+        if self._assessment is None:
+            self._assessment = self._build_assessment()
+        return self._assessment
+
+    def _build_assessment(self) -> Assessment:
+        model = self.model
+        vector = self._vector if self._vector is not None else self.features()
+        risky = self.alert or self.risk >= model.alert_threshold
+        suspect = self._people.get(self.suspect) if self.suspect else None
+        if risky and suspect is not None:
+            cls = model.risky_class(vector)
+            techniques = suspect.techniques
+            tactics = suspect.reported_tactics
+            stage_rank = suspect.reported_rank
+            stage = next((t for t in tactics if tactic_rank(t) == stage_rank), None)
+        else:
+            cls = ConversationClass.GROOMING if risky else ConversationClass.BENIGN
+            techniques, tactics, stage = self._empty_techniques, [], None
+        return Assessment(
+            conversation_id=self.conversation_id,
+            messages_seen=self.messages_seen,
+            risk=self.risk,
+            cls=cls,
+            suspect=self.suspect if risky else None,
+            stage=stage,
+            tactics_seen=tactics,
+            alert=self.alert,
+            alert_message=self.alert_message,
+            evidence=suspect.evidence_items if suspect is not None else self._empty_evidence,
+            context=self._context,
+            techniques=techniques,
+        )
+
+    @property
+    def watch_suspect(self) -> str | None:
+        """Who the evidence points at so far, even below the alert threshold."""
+        return self.suspect
+
+    def clear_alert(self, reviewer: str, note: str | None = None) -> Assessment:
+        """A reviewer clears the alert; it re-raises only on clearly stronger evidence
+        (risk up by the model's re-arming margin, or a further kill-chain stage)."""
+        if not reviewer:
+            raise ValueError("clearing an alert needs the reviewer's name")
+        suspect = self._people.get(self.suspect) if self.suspect else None
+        self.clearances.append(
+            {
+                "reviewer": reviewer,
+                "note": note,
+                "at_message": self.last_message_id,
+                "messages_seen": self.messages_seen,
+                "risk": self.risk,
+                "stage_rank": suspect.reported_rank if suspect is not None else 0,
+            }
+        )
+        del self.clearances[:-8]  # keep the recent history bounded
+        self.alert = False
+        self._assessment = None
+        return self.assessment
+
+    # -- persistence -------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-safe state from which :meth:`from_state` continues identically."""
+        return {
+            "format": STATE_FORMAT,
+            "model_id": self.model.model_id,
+            "conversation": {
+                "id": self.conversation_id,
+                "platform": self.context.platform,
+                "language": self.context.language,
+                "participants": [p.to_dict() for p in self.participants],
+            },
+            "messages_seen": self.messages_seen,
+            "last_message_id": self.last_message_id,
+            "total_evidence": self.total_evidence,
+            "conversation_context": self.conversation_context,
+            "people": [p.to_dict() for p in self._people.values()],
+            "context": [s.to_dict() for s in self._context],
+            "scratch": self.context.scratch,
+            "suspect": self.suspect,
+            "risk": self.risk,
+            "alert": self.alert,
+            "alert_message": self.alert_message,
+            "clearances": [dict(c) for c in self.clearances],
+        }
+
+    @classmethod
+    def from_state(
+        cls,
+        state: dict[str, Any],
+        model: RiskModel | str | None = None,
+        registry: RecognizerRegistry | None = None,
+        *,
+        normalizer: Normalizer | None = None,
+        strict_model: bool = True,
+    ) -> ConversationAnalyzer:
+        """Continue an analysis saved with :meth:`state_dict` (same model unless told)."""
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise InputError("analyzer state", f"not an analyzer state (want {STATE_FORMAT})")
+        header = state["conversation"]
+        analyzer = cls(
+            model,
+            registry,
+            conversation_id=header["id"],
+            participants=[Participant.from_dict(p) for p in header.get("participants", [])],
+            platform=header.get("platform"),
+            language=header.get("language"),
+            normalizer=normalizer,
+        )
+        if strict_model and state.get("model_id") != analyzer.model.model_id:
+            raise InputError(
+                "analyzer state",
+                f"saved with model {state.get('model_id')}, resumed with "
+                f"{analyzer.model.model_id}; pass strict_model=False to continue anyway",
+            )
+        analyzer.messages_seen = int(state["messages_seen"])
+        analyzer.context.message_index = analyzer.messages_seen
+        analyzer.last_message_id = state.get("last_message_id")
+        analyzer.total_evidence = float(state["total_evidence"])
+        analyzer.conversation_context = float(state.get("conversation_context", 0.0))
+        analyzer._people = {p["id"]: _Person.from_dict(p) for p in state["people"]}
+        analyzer._context = [ContextSignal(**s) for s in state.get("context", [])]
+        analyzer._context_keys = {_signal_key(s) for s in analyzer._context}
+        analyzer.context.scratch = state.get("scratch") or {}
+        analyzer.suspect = state.get("suspect")
+        analyzer.alert = bool(state["alert"])
+        analyzer.alert_message = state.get("alert_message")
+        analyzer.clearances = [dict(c) for c in state.get("clearances", [])]
+        analyzer._dirty = False
+        analyzer._vector = analyzer.features()
+        analyzer.risk = analyzer.model.probability(analyzer._vector)
+        return analyzer
+
+
+def analyze_conversation(
+    conversation: Conversation,
+    model: RiskModel | str | None = None,
+    registry: RecognizerRegistry | None = None,
+    *,
+    context: Iterable[ContextSignal] = (),
+    normalizer: Normalizer | None = None,
+) -> Assessment:
+    """Analyse a whole conversation message by message; the last assessment.
+
+    The label, if any, is never read.
+    """
+    analyzer = ConversationAnalyzer(
+        model, registry, conversation=conversation, normalizer=normalizer
+    )
+    analyzer.add_context(context)
+    assessment = analyzer.assessment
+    for message in conversation.messages:
+        assessment = analyzer.observe(message)
+    return assessment

@@ -1,0 +1,77 @@
+"""The risk model's inputs: a few meaningful numbers about the conversation so far.
+
+Every feature is computed from bounded counters that the analyser updates message
+by message, so computing the vector costs the same after ten messages or after a
+million. The names are part of the model file format: a model lists the features
+it was fitted on and inference refuses a model whose names it does not know.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: Feature names in the order of the vector, with what each one measures.
+FEATURES: dict[str, str] = {
+    "evidence": "log(1 + summed confidence of the suspect's technique hits)",
+    "max_confidence": "strongest single technique hit of the suspect",
+    "distinct_tactics": "number of different tactics in the suspect's messages",
+    "progression": "longest run of the suspect's tactics in kill-chain order (first-seen order)",
+    "furthest_stage": "furthest tactic reached by the suspect, as kill-chain position / 10",
+    "severe": "strongest hit on a late tactic (sexualisation, solicitation, coercion, meeting, ...)",
+    "coercion": "strongest hit on coercion and extortion (TA07)",
+    "suspect_share": "share of all technique evidence that comes from the suspect",
+    "recent": "log(1 + suspect evidence decayed by message recency)",
+    "minor_present": "another participant is declared or self-disclosed under 18",
+    "age_gap": "suspect's known age minus the youngest other participant's, in decades",
+    "context": "weight of context signals about the suspect (new account, fan-out, age claims)",
+}
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
+
+#: Tactics from sexualisation on: their presence is what separates an offence from
+#: the friendly secrecy, flattery and questions of ordinary chats.
+SEVERE_FROM_RANK = 5
+COERCION_TACTIC = "TA07"
+ADULT_AGE = 18
+CONTEXT_CAP = 3.0
+
+
+def longest_increasing_run(ranks: list[int]) -> int:
+    """Length of the longest strictly increasing subsequence (ranks has at most ~10 items)."""
+    best: list[int] = []
+    for rank in ranks:
+        length = 1 + max((best[j] for j in range(len(best)) if ranks[j] < rank), default=0)
+        best.append(length)
+    return max(best, default=0)
+
+
+def feature_vector(
+    *,
+    evidence: float,
+    max_confidence: float,
+    distinct_tactics: int,
+    progression: int,
+    furthest_rank: int,
+    severe: float,
+    coercion: float,
+    suspect_share: float,
+    recent: float,
+    minor_present: bool,
+    age_gap_years: float | None,
+    context: float,
+) -> list[float]:
+    """The vector in :data:`FEATURE_NAMES` order."""
+    gap = 0.0 if age_gap_years is None else max(-1.0, min(2.0, age_gap_years / 10.0))
+    return [
+        math.log1p(evidence),
+        max_confidence,
+        float(distinct_tactics),
+        float(progression),
+        furthest_rank / 10.0,
+        severe,
+        coercion,
+        suspect_share,
+        math.log1p(recent),
+        1.0 if minor_present else 0.0,
+        gap,
+        min(CONTEXT_CAP, context),
+    ]

@@ -1,0 +1,392 @@
+"""Fitting the risk model on labelled conversations (scikit-learn, imported here only).
+
+Training samples are the *prefixes* of each conversation: the feature vector
+after every message, labelled risky from the gold first risky message on. The
+model therefore learns to score partial conversations, which is what an early
+warning needs. Each conversation weighs the same however long it is.
+
+Steps (all numbers end up in the JSON model file):
+
+1. standardise the features and fit an L2-regularised logistic regression
+   (few features, strong regularisation: the development set is small);
+2. calibrate: out-of-fold scores (grouped by conversation, so no conversation is
+   scored by a model that saw it) are mapped to probabilities by a Platt sigmoid;
+3. choose the alert threshold on the same out-of-fold probabilities, replaying
+   the streaming alert (the first message at which the risk reaches the
+   threshold): the best F0.5 among thresholds whose false-alarm rate on benign
+   conversations stays within the target, ties broken by the shorter alert delay;
+   the threshold sits halfway (in log-odds) inside the chosen interval;
+4. fit the class model (sextortion versus grooming) on the risky conversations;
+5. choose the confidence from which a technique is reported, by technique F1
+   against the gold technique labels on the offender's messages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from statistics import median
+from typing import Any
+
+from cosea.chats.analysis.analyzer import ConversationAnalyzer
+from cosea.chats.analysis.pipeline import Normalizer, resolve
+from cosea.chats.model import Calibration, LinearPart, RiskModel
+from cosea.chats.model.features import FEATURE_NAMES, FEATURES
+from cosea.chats.recognizers.base import RecognizerRegistry
+from cosea.errors import CoseaError
+from cosea.types import Conversation, ConversationClass
+
+#: L2 strength (inverse) of the risk model: small on purpose, 60 conversations is little.
+DEFAULT_C = 0.3
+DEFAULT_HALF_LIFE = 8.0
+DEFAULT_FALSE_ALARM_TARGET = 0.05
+CLASS_FEATURES = ("coercion", "furthest_stage")
+TECHNIQUE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(0, 20))
+
+
+@dataclass
+class Trace:
+    """One labelled conversation replayed through the analyser (features per message)."""
+
+    conversation_id: str
+    gold_class: str
+    offender: str | None
+    first_risk_index: int | None  # 0-based index of the gold first risky message
+    gold_techniques: dict[str, list[str]]
+    message_ids: list[str] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)
+    vectors: list[list[float]] = field(default_factory=list)
+    suspects: list[str | None] = field(default_factory=list)
+    hits: list[list[tuple[str, float]]] = field(default_factory=list)
+
+    @property
+    def risky(self) -> bool:
+        return self.gold_class != ConversationClass.BENIGN
+
+    def labels(self) -> list[int]:
+        if not self.risky:
+            return [0] * len(self.vectors)
+        start = self.first_risk_index or 0
+        return [1 if i >= start else 0 for i in range(len(self.vectors))]
+
+
+def _neutral_model(half_life: float) -> RiskModel:
+    """A model that only serves to run the analyser for its features."""
+    n = len(FEATURE_NAMES)
+    flat = LinearPart(list(FEATURE_NAMES), [0.0] * n, 0.0, [0.0] * n, [1.0] * n)
+    sext = LinearPart(["coercion"], [0.0], -1.0, [0.0], [1.0])
+    return RiskModel(flat, Calibration(), sext, alert_threshold=0.99, recency_half_life=half_life)
+
+
+def label_of(conversation: Conversation) -> dict[str, Any]:
+    label = conversation.label
+    if not isinstance(label, dict) or label.get("class") not in {
+        c.value for c in ConversationClass
+    }:
+        raise CoseaError(
+            f"conversation {conversation.id!r} ({conversation.source or 'input'}) has no usable "
+            "label: training and evaluation need label.class (benign, grooming or sextortion)"
+        )
+    return label
+
+
+def trace_conversation(
+    conversation: Conversation,
+    registry: RecognizerRegistry | None = None,
+    normalizer: Normalizer | None = None,
+    half_life: float = DEFAULT_HALF_LIFE,
+    model: RiskModel | None = None,
+) -> Trace:
+    label = label_of(conversation)
+    ids = [m.id for m in conversation.messages]
+    first = label.get("first_risk_message")
+    first_index = ids.index(first) if first in ids else None
+    if label["class"] != ConversationClass.BENIGN and first_index is None:
+        labelled = [ids.index(m) for m in (label.get("techniques") or {}) if m in ids]
+        first_index = min(labelled, default=0)
+    trace = Trace(
+        conversation_id=conversation.id,
+        gold_class=label["class"],
+        offender=label.get("offender"),
+        first_risk_index=first_index,
+        gold_techniques={k: list(v) for k, v in (label.get("techniques") or {}).items()},
+    )
+    analyzer = ConversationAnalyzer(
+        model or _neutral_model(half_life),
+        registry,
+        conversation=conversation,
+        normalizer=normalizer,
+    )
+    for message in conversation.messages:
+        analyzer.observe(message)
+        trace.message_ids.append(message.id)
+        trace.senders.append(message.sender)
+        trace.vectors.append(analyzer.features())
+        trace.suspects.append(analyzer.watch_suspect)
+        trace.hits.append(list(analyzer.last_hits))
+    return trace
+
+
+def trace_all(
+    conversations: Iterable[Conversation],
+    registry: RecognizerRegistry | None = None,
+    normalizer: Normalizer | None = None,
+    half_life: float = DEFAULT_HALF_LIFE,
+    progress: Callable[[Conversation], None] | None = None,
+) -> list[Trace]:
+    registry, normalizer = resolve(registry, normalizer)
+    traces = []
+    for conversation in conversations:
+        traces.append(trace_conversation(conversation, registry, normalizer, half_life))
+        if progress is not None:
+            progress(conversation)
+    return traces
+
+
+# -- streaming replay (shared with threshold and technique selection) -------------------
+
+
+def first_alert(probabilities: Sequence[float], threshold: float) -> int | None:
+    for i, p in enumerate(probabilities):
+        if p >= threshold:
+            return i
+    return None
+
+
+def _f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
+    if tp == 0:
+        return 0.0
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    b2 = beta * beta
+    return (1 + b2) * precision * recall / (b2 * precision + recall)
+
+
+def replay(
+    traces: Sequence[Trace], probabilities: Sequence[Sequence[float]], threshold: float
+) -> dict[str, float]:
+    """Conversation-level outcome of alerting at ``threshold`` (streaming, no look-ahead)."""
+    tp = fp = fn = benign = 0
+    delays: list[int] = []
+    for trace, probs in zip(traces, probabilities, strict=True):
+        alert = first_alert(probs, threshold)
+        if trace.risky:
+            if alert is None:
+                fn += 1
+            else:
+                tp += 1
+                delays.append(max(0, alert - (trace.first_risk_index or 0)))
+        else:
+            benign += 1
+            fp += alert is not None
+    return {
+        "f05": _f_beta(tp, fp, fn, 0.5),
+        "false_alarm_rate": fp / benign if benign else 0.0,
+        "median_delay": float(median(delays)) if delays else math.inf,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def choose_threshold(
+    traces: Sequence[Trace],
+    probabilities: Sequence[Sequence[float]],
+    false_alarm_target: float = DEFAULT_FALSE_ALARM_TARGET,
+) -> tuple[float, dict[str, float]]:
+    peaks = sorted({max(p, default=0.0) for p in probabilities})
+    best: tuple[tuple[float, ...], float, dict[str, float]] | None = None
+    for i, upper in enumerate(peaks):
+        if upper <= 0.0 or upper >= 1.0:
+            continue
+        lower = peaks[i - 1] if i > 0 else upper / 2
+        threshold = 1 / (1 + math.exp(-(_logit(lower) + _logit(upper)) / 2))
+        outcome = replay(traces, probabilities, threshold)
+        feasible = outcome["false_alarm_rate"] <= false_alarm_target + 1e-9
+        key = (float(feasible), outcome["f05"], -outcome["median_delay"], -threshold)
+        if best is None or key > best[0]:
+            best = (key, threshold, outcome)
+    if best is None:
+        return 0.5, replay(traces, probabilities, 0.5)
+    return best[1], best[2]
+
+
+def technique_f1(
+    traces: Sequence[Trace],
+    alerted: Sequence[bool],
+    threshold: float,
+) -> float:
+    tp = fp = fn = 0
+    for trace, alert in zip(traces, alerted, strict=True):
+        suspect = trace.suspects[-1] if trace.suspects else None
+        predicted: set[tuple[str, str]] = set()
+        if alert and suspect is not None:
+            for mid, sender, hits in zip(trace.message_ids, trace.senders, trace.hits, strict=True):
+                if sender == suspect:
+                    predicted |= {(mid, t) for t, c in hits if c >= threshold}
+        gold = {(mid, t) for mid, techs in trace.gold_techniques.items() for t in techs}
+        tp += len(predicted & gold)
+        fp += len(predicted - gold)
+        fn += len(gold - predicted)
+    return _f_beta(tp, fp, fn, 1.0)
+
+
+# -- fitting ------------------------------------------------------------------------------
+
+
+def _design(traces: Sequence[Trace]) -> tuple[Any, Any, Any, Any]:
+    import numpy as np
+
+    rows, labels, weights, groups = [], [], [], []
+    for g, trace in enumerate(traces):
+        n = len(trace.vectors)
+        rows.extend(trace.vectors)
+        labels.extend(trace.labels())
+        weights.extend([1.0 / n] * n)
+        groups.extend([g] * n)
+    return np.array(rows, float), np.array(labels), np.array(weights), np.array(groups)
+
+
+def _fit_linear(x: Any, y: Any, w: Any, c: float) -> tuple[Any, Any, Any, float]:
+    """Standardise and fit a class-balanced L2 logistic regression."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    means = x.mean(axis=0)
+    scales = x.std(axis=0)
+    scales[scales < 1e-9] = 1.0
+    z = (x - means) / scales
+    if len(set(y.tolist())) < 2:
+        rate = float(np.average(y, weights=w))
+        return means, scales, np.zeros(x.shape[1]), _logit(rate)
+    classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+    classifier.fit(z, y, sample_weight=w * len(w) / w.sum())
+    return means, scales, classifier.coef_[0], float(classifier.intercept_[0])
+
+
+def _score(x: Any, means: Any, scales: Any, coef: Any, intercept: float) -> Any:
+    return ((x - means) / scales) @ coef + intercept
+
+
+def fit_from_traces(
+    traces: Sequence[Trace],
+    *,
+    c: float = DEFAULT_C,
+    half_life: float = DEFAULT_HALF_LIFE,
+    false_alarm_target: float = DEFAULT_FALSE_ALARM_TARGET,
+    folds: int = 5,
+    metadata: dict[str, Any] | None = None,
+) -> RiskModel:
+    import numpy as np
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    if not traces:
+        raise CoseaError("no labelled conversations to train on")
+    classes = {t.gold_class for t in traces}
+    if ConversationClass.BENIGN not in classes or classes == {ConversationClass.BENIGN}:
+        raise CoseaError("training needs both benign and risky (grooming/sextortion) conversations")
+    x, y, w, groups = _design(traces)
+    means, scales, coef, intercept = _fit_linear(x, y, w, c)
+
+    # Out-of-fold scores: each conversation scored by a model that never saw it.
+    oof = np.zeros(len(y))
+    n_splits = max(2, min(folds, len(traces)))
+    for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(x, y, groups):
+        m, s, k, b = _fit_linear(x[train_idx], y[train_idx], w[train_idx], c)
+        oof[test_idx] = _score(x[test_idx], m, s, k, b)
+    platt = LogisticRegression(C=1e4, max_iter=5000)
+    platt.fit(oof.reshape(-1, 1), y, sample_weight=w * len(w) / w.sum())
+    calibration = Calibration("sigmoid", float(platt.coef_[0][0]), float(platt.intercept_[0]))
+
+    probabilities: list[list[float]] = []
+    start = 0
+    for trace in traces:
+        n = len(trace.vectors)
+        probabilities.append([calibration(float(v)) for v in oof[start : start + n]])
+        start += n
+    threshold, outcome = choose_threshold(traces, probabilities, false_alarm_target)
+
+    # Class model on risky conversations, from the state at their last message.
+    risky = [t for t in traces if t.risky and t.vectors]
+    idx = [FEATURE_NAMES.index(f) for f in CLASS_FEATURES]
+    cx = np.array([[t.vectors[-1][i] for i in idx] for t in risky], float).reshape(-1, len(idx))
+    cy = np.array([1 if t.gold_class == ConversationClass.SEXTORTION else 0 for t in risky])
+    cm, cs, ck, cb = (
+        _fit_linear(cx, cy, np.ones(len(cy)), 1.0)
+        if len(cy)
+        else (np.zeros(len(idx)), np.ones(len(idx)), np.zeros(len(idx)), -1.0)
+    )
+    sextortion = LinearPart(
+        list(CLASS_FEATURES),
+        [float(v) for v in ck],
+        float(cb),
+        [float(v) for v in cm],
+        [float(v) for v in cs],
+    )
+
+    alerted = [first_alert(p, threshold) is not None for p in probabilities]
+    technique_threshold = max(
+        TECHNIQUE_THRESHOLDS, key=lambda t: (round(technique_f1(traces, alerted, t), 6), -t)
+    )
+    counts = {cls.value: sum(t.gold_class == cls for t in traces) for cls in ConversationClass}
+    info = {
+        "fitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fitted_with": f"scikit-learn {sklearn.__version__}",
+        "method": "L2 logistic regression on conversation prefixes, class-balanced, "
+        "Platt calibration on grouped out-of-fold scores",
+        "regularisation_C": c,
+        "conversations": len(traces),
+        "prefixes": len(y),
+        "classes": counts,
+        "false_alarm_target": false_alarm_target,
+        "out_of_fold": {
+            "f05": round(outcome["f05"], 4),
+            "false_alarm_rate": round(outcome["false_alarm_rate"], 4),
+            "median_alert_delay": outcome["median_delay"],
+            "technique_f1": round(technique_f1(traces, alerted, technique_threshold), 4),
+        },
+        "features": dict(FEATURES),
+    }
+    info.update(metadata or {})
+    return RiskModel(
+        risk=LinearPart(
+            list(FEATURE_NAMES),
+            [float(v) for v in coef],
+            float(intercept),
+            [float(v) for v in means],
+            [float(v) for v in scales],
+        ),
+        calibration=calibration,
+        sextortion=sextortion,
+        alert_threshold=float(threshold),
+        rearm_margin=0.1,
+        technique_threshold=float(technique_threshold),
+        recency_half_life=half_life,
+        metadata=info,
+    )
+
+
+def fit_model(
+    conversations: Iterable[Conversation],
+    *,
+    registry: RecognizerRegistry | None = None,
+    normalizer: Normalizer | None = None,
+    c: float = DEFAULT_C,
+    half_life: float = DEFAULT_HALF_LIFE,
+    false_alarm_target: float = DEFAULT_FALSE_ALARM_TARGET,
+    metadata: dict[str, Any] | None = None,
+    progress: Callable[[Conversation], None] | None = None,
+) -> RiskModel:
+    """Fit a risk model on labelled conversations (see the module docstring)."""
+    traces = trace_all(conversations, registry, normalizer, half_life, progress)
+    return fit_from_traces(
+        traces, c=c, half_life=half_life, false_alarm_target=false_alarm_target, metadata=metadata
+    )
