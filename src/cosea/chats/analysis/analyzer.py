@@ -179,8 +179,9 @@ class ConversationAnalyzer:
         self._assessment: Assessment | None = None
         self._empty_techniques: dict[str, list[str]] = {}
         self._empty_evidence: list[Evidence] = []
-        #: The sender's findings on the last message, (technique, confidence); for training.
-        self.last_hits: list[tuple[str, float]] = []
+        #: The sender's findings on the last message (one per technique); for training and
+        #: the explain timeline. Metadata techniques carry an empty span.
+        self.last_hits: list[TechniqueHit] = []
 
     # -- participants ------------------------------------------------------------
     def _person(self, participant_id: str) -> _Person | None:
@@ -226,7 +227,9 @@ class ConversationAnalyzer:
             # count as evidence of that participant; on a message when it is theirs.
             on_message = message_id if signal.participant == sender else None
             if on_message is not None:
-                self.last_hits.append((signal.technique_id, weight or 0.5))
+                self.last_hits.append(
+                    TechniqueHit(on_message, signal.technique_id, 0, 0, weight or 0.5, "context")
+                )
             self._add_hit(person, signal.technique_id, weight or 0.5, on_message)
         return True
 
@@ -311,7 +314,7 @@ class ConversationAnalyzer:
                 if seen is None or hit.confidence > seen.confidence:
                     best[hit.technique_id] = hit
             for hit in best.values():
-                self.last_hits.append((hit.technique_id, float(hit.confidence)))
+                self.last_hits.append(hit)
                 kept = self._add_hit(sender, hit.technique_id, hit.confidence, message.id, hit)
                 if kept is not None:
                     findings.append((sender, kept))

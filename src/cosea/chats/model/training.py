@@ -125,7 +125,7 @@ def trace_conversation(
         trace.senders.append(message.sender)
         trace.vectors.append(analyzer.features())
         trace.suspects.append(analyzer.watch_suspect)
-        trace.hits.append(list(analyzer.last_hits))
+        trace.hits.append([(h.technique_id, float(h.confidence)) for h in analyzer.last_hits])
     return trace
 
 
