@@ -297,6 +297,12 @@ class ConversationAnalyzer:
     # -- the main step -----------------------------------------------------------
     def observe(self, message: Message) -> Assessment:
         """Analyse the next message; returns where the conversation stands now."""
+        self.step(message)
+        return self.assessment
+
+    def step(self, message: Message) -> None:
+        """Like :meth:`observe` without building the assessment (the batch driver's path:
+        it needs only the final one; alert and alert message are tracked either way)."""
         self.context.message_index = self.messages_seen
         normalized = self.normalize(message.text or "")
         recognition = self.registry.recognize(message, normalized, self.context)
@@ -321,7 +327,7 @@ class ConversationAnalyzer:
         for signal in recognition.signals:
             if self._add_signal(signal, message.id, message.sender):
                 self._dirty = True
-        return self._refresh(message.id, findings)
+        self._refresh(message.id, findings)
 
     def _choose_suspect(self) -> str | None:
         ages = {pid: p.age for pid, p in self._people.items()}
@@ -391,9 +397,7 @@ class ConversationAnalyzer:
             context=suspect.context_weight + self.conversation_context,
         )
 
-    def _refresh(
-        self, message_id: str | None, findings: list[tuple[_Person, Evidence]]
-    ) -> Assessment:
+    def _refresh(self, message_id: str | None, findings: list[tuple[_Person, Evidence]]) -> None:
         previous_risk = self.risk
         if self._dirty:
             self.suspect = self._choose_suspect()
@@ -411,7 +415,6 @@ class ConversationAnalyzer:
             if self.alert_message is None:
                 self.alert_message = message_id or self.last_message_id
         self._assessment = None
-        return self.assessment
 
     def _attribute(self, findings: list[tuple[_Person, Evidence]], delta: float) -> None:
         """Share the risk change of this message among its findings, by confidence."""
@@ -586,7 +589,6 @@ def analyze_conversation(
         model, registry, conversation=conversation, normalizer=normalizer
     )
     analyzer.add_context(context)
-    assessment = analyzer.assessment
     for message in conversation.messages:
-        assessment = analyzer.observe(message)
-    return assessment
+        analyzer.step(message)
+    return analyzer.assessment

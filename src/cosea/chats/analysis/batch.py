@@ -107,9 +107,9 @@ def analyze_stream(
     for item in source:
         if isinstance(item, Conversation):
             analyzer = start(item, item.messages[0].ts if item.messages else None)
-            assessment = analyzer.assessment
             for message in item.messages:
-                assessment = analyzer.observe(message)
+                analyzer.step(message)
+            assessment = analyzer.assessment
             stats.messages += len(item.messages)
             stats.conversations += 1
             stats.alerts += assessment.alert
@@ -143,7 +143,7 @@ def analyze_stream(
             stats.max_live = max(stats.max_live, len(live))
         elif not grouped:
             live.move_to_end(cid)
-        analyzer.observe(message)
+        analyzer.step(message)
         stats.messages += 1
     for open_id in list(live):
         yield finish(open_id)

@@ -1,0 +1,334 @@
+"""Conversation analyser throughput against a single-regex keyword scan, on one core.
+
+    .venv/bin/python benchmarks/chats_throughput.py                 # 1,000,000 messages
+    .venv/bin/python benchmarks/chats_throughput.py --messages 100000 --conversations 5000
+    .venv/bin/python benchmarks/chats_throughput.py --semantic      # needs .venv-ml (torch)
+
+1. Generates a synthetic JSON Lines stream in the project's format: benign-style
+   chatter (games, school, family, including hard-negative words such as
+   "secret", "delete", "alone") with occasional short warning-sign phrases.
+2. Runs, each in its own child process pinned to one CPU core:
+   * the default analyser pipeline: ``stream_messages`` (JSONL reader) ->
+     normalisation -> the default recognizers -> ``analyze_stream`` (risk model,
+     alerts, one assessment per conversation);
+   * the baseline: the same file through the same reader (``stream_messages``),
+     each message's text lower-cased and searched with one compiled keyword
+     regex: the naive flagging a platform could run instead of the analyser;
+   * for reference only, the same regex over the file parsed with bare
+     ``json.loads`` (no reader: no validation, no timestamps, no message objects).
+3. Prints messages/second for each, the analyser-to-baseline ratio, and the
+   analyser's peak memory (resident set size of its process, ``ru_maxrss``)
+   against the goals: >= 20,000 messages/s, <= 3x slower than the keyword scan,
+   < 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+CHATTER = [
+    "gg",
+    "lol",
+    "ty",
+    "np",
+    "brb",
+    "ok",
+    "nice shot",
+    "that was close",
+    "did you finish the maths homework",
+    "what time is practice tomorrow",
+    "my mum says dinner is ready",
+    "can you revive me",
+    "lag is so bad today",
+    "who is coming to the party on saturday",
+    "keep it secret its a surprise for dad",
+    "delete that meme its so cringe",
+    "im home alone til 6 so i can play",
+    "how old is your brother now",
+    "coach will pick us up at 5",
+    "send me the link to the video",
+    "the new skin looks sick",
+    "are you going to the match",
+    "what did you get for question 4",
+    "haha same",
+    "i cant stop laughing",
+    "see you at school",
+    "thats so unfair",
+    "wanna play another round",
+    "my phone is about to die",
+    "did you see the new trailer",
+    "ill ask my parents",
+    "we won!!",
+    "omg no way",
+    "good night",
+    "morning",
+    "the bus was late again",
+    "can you help me with the project",
+    "i got a new puppy",
+    "lets meet at the library after school",
+    "happy birthday!!",
+    "whats your favourite song",
+]
+WARNING = [
+    "how old r u",
+    "are you alone right now",
+    "dont tell your parents about us",
+    "send me a private pic",
+    "lets move to another app its more private",
+    "you are so mature for your age",
+    "delete our chats ok",
+    "turn your cam on",
+    "i will send your pics to everyone",
+    "pay me or your friends see it",
+    "you have 10 minutes",
+    "i can pick you up near your house",
+]
+KEYWORDS = re.compile(
+    r"\b(?:how old|alone|secret|dont tell|private|pics?|photo|cam|snap|discord|meet|pay|"
+    r"money|delete|mature|minutes)\b"
+)
+
+
+def generate(path: Path, messages: int, conversations: int, seed: int, warning_rate: float) -> None:
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    base, extra = divmod(messages, conversations)
+    with path.open("w", encoding="utf-8") as handle:
+        for c in range(conversations):
+            n = base + (1 if c < extra else 0)
+            clock = start + timedelta(minutes=c)
+            risky = rng.random() < 0.05
+            participants = [
+                {
+                    "id": "u1",
+                    "display_name": f"player{c}",
+                    "declared_age": rng.choice([None, 12, 13, 14, 15]),
+                },
+                {"id": "u2", "display_name": f"friend{c}", "account_created": "2025-06-01"},
+            ]
+            records = []
+            for i in range(n):
+                clock += timedelta(seconds=rng.randint(5, 300))
+                sender = "u1" if i % 2 == 0 else "u2"
+                if sender == "u2" and rng.random() < (warning_rate * (10 if risky else 0.5)):
+                    text = rng.choice(WARNING)
+                else:
+                    text = rng.choice(CHATTER)
+                records.append(
+                    {
+                        "id": f"m{i + 1}",
+                        "ts": clock.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "from": sender,
+                        "text": text,
+                    }
+                )
+            line = {
+                "id": f"bench-{c:06d}",
+                "platform": "game_chat",
+                "language": "en",
+                "participants": participants,
+                "messages": records,
+            }
+            handle.write(json.dumps(line) + "\n")
+
+
+# --- the two measured runs (each in a child process) --------------------------------------
+
+
+def _pin_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+
+def run_analyser(path: Path, semantic: bool) -> dict:
+    from cosea.chats.analysis import StreamStats, analyze_stream
+    from cosea.chats.io import ReadReport, stream_messages
+
+    registry = None
+    if semantic:
+        from cosea.chats.recognizers import default_registry
+
+        registry = default_registry(semantic=True)
+    stats = StreamStats()
+    report = ReadReport()
+    started = time.perf_counter()
+    alerts = 0
+    for assessment in analyze_stream(
+        stream_messages([path], reader="jsonl", report=report), registry=registry, stats=stats
+    ):
+        alerts += assessment.alert
+    seconds = time.perf_counter() - started
+    return {
+        "messages": stats.messages,
+        "conversations": stats.conversations,
+        "alerts": alerts,
+        "seconds": seconds,
+        "max_live": stats.max_live,
+        "skipped": report.skipped,
+    }
+
+
+def run_keyword_scan(path: Path) -> dict:
+    from cosea.chats.io import stream_messages
+
+    started = time.perf_counter()
+    messages = matched = 0
+    search = KEYWORDS.search
+    for _, message in stream_messages([path], reader="jsonl"):
+        messages += 1
+        if search(message.text.lower()):
+            matched += 1
+    return {"messages": messages, "matched": matched, "seconds": time.perf_counter() - started}
+
+
+def run_raw_scan(path: Path) -> dict:
+    started = time.perf_counter()
+    messages = matched = 0
+    search = KEYWORDS.search
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            for message in json.loads(line)["messages"]:
+                messages += 1
+                if search(message["text"].lower()):
+                    matched += 1
+    return {"messages": messages, "matched": matched, "seconds": time.perf_counter() - started}
+
+
+def child_main(kind: str, path: Path, semantic: bool) -> None:
+    _pin_one_core()
+    runs = {
+        "analyser": lambda: run_analyser(path, semantic),
+        "keywords": lambda: run_keyword_scan(path),
+        "raw": lambda: run_raw_scan(path),
+    }
+    result = runs[kind]()
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def in_child(kind: str, path: Path, python: str = sys.executable, semantic: bool = False) -> dict:
+    command = [python, str(Path(__file__).resolve()), "--child", kind, "--file", str(path)]
+    if semantic:
+        command.append("--semantic")
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} run failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--conversations", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--warning-rate",
+        type=float,
+        default=0.02,
+        help="chance that an offender-side message carries a warning phrase",
+    )
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also time the semantic recognizer (.venv-ml with torch)",
+    )
+    parser.add_argument("--semantic-messages", type=int, default=20_000)
+    parser.add_argument("--keep", type=Path, help="keep the generated stream at this path")
+    parser.add_argument("--child", choices=["analyser", "keywords", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_main(args.child, args.file, args.semantic)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="cosea-bench-") as tmp:
+        path = args.keep or Path(tmp) / "stream.jsonl"
+        started = time.perf_counter()
+        generate(path, args.messages, args.conversations, args.seed, args.warning_rate)
+        size_mb = path.stat().st_size / 1e6
+        print(
+            f"generated {args.messages:,} messages in {args.conversations:,} conversations "
+            f"({size_mb:.0f} MB) in {time.perf_counter() - started:.1f}s"
+        )
+        raw = in_child("raw", path)
+        keywords = in_child("keywords", path)
+        analyser = in_child("analyser", path)
+        rate_a = analyser["messages"] / analyser["seconds"]
+        rate_k = keywords["messages"] / keywords["seconds"]
+        ratio = rate_k / rate_a
+        rows = [
+            (
+                "default analyser (read + recognise + assess)",
+                f"{rate_a:,.0f} msg/s",
+                f"{analyser['seconds']:.1f}s, {analyser['alerts']:,} alerts, peak RSS {analyser['peak_rss_mb']:.0f} MB",
+            ),
+            (
+                "baseline: reader + single-regex keyword scan",
+                f"{rate_k:,.0f} msg/s",
+                f"{keywords['seconds']:.1f}s, {keywords['matched']:,} keyword matches, peak RSS {keywords['peak_rss_mb']:.0f} MB",
+            ),
+            (
+                "(reference: bare json.loads + the same regex)",
+                f"{raw['messages'] / raw['seconds']:,.0f} msg/s",
+                f"{raw['seconds']:.1f}s",
+            ),
+        ]
+        for name, rate, detail in rows:
+            print(f"{name:48s} {rate:>14s}   {detail}")
+        print(f"analyser is {ratio:.2f}x slower than the keyword scan")
+        goals = {
+            ">= 20,000 messages/s": rate_a >= 20_000,
+            "<= 3x the keyword scan": ratio <= 3.0,
+            "peak memory < 500 MB": analyser["peak_rss_mb"] < 500,
+        }
+        for goal, met in goals.items():
+            print(f"  goal {goal}: {'met' if met else 'NOT met'}")
+        result = {
+            "analyser": analyser,
+            "keywords": keywords,
+            "raw": raw,
+            "ratio": ratio,
+            "goals": goals,
+        }
+        if args.semantic:
+            ml_python = REPO / ".venv-ml" / "bin" / "python"
+            if not ml_python.exists():
+                print("semantic: .venv-ml not found; install cosea[ml] there to compare")
+            else:
+                small = Path(tmp) / "semantic.jsonl"
+                per = max(1, args.semantic_messages // 20)
+                generate(small, args.semantic_messages, per, args.seed, args.warning_rate)
+                default_small = in_child("analyser", small, str(ml_python))
+                semantic = in_child("analyser", small, str(ml_python), semantic=True)
+                for name, run in (("default", default_small), ("default + semantic", semantic)):
+                    rate = run["messages"] / run["seconds"]
+                    print(
+                        f"{name:48s} {rate:>10,.0f} msg/s   {run['alerts']} alerts on "
+                        f"{run['conversations']} conversations, peak RSS {run['peak_rss_mb']:.0f} MB"
+                    )
+                result["semantic"] = {"default": default_small, "semantic": semantic}
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
