@@ -50,6 +50,9 @@ MAX_EVIDENCE = 32
 MAX_TECHNIQUE_MESSAGES = 256
 MAX_PARTICIPANTS = 512
 MAX_CONTEXT = 32
+MAX_SIGNAL_KEYS = 1024
+#: Signal kinds about the target's words: evidence against the other participants.
+TARGET_KINDS = frozenset({"target_cue"})
 #: How much a participant's own age claims shift suspicion towards or away from them.
 ADULT_FACTOR = 1.25
 MINOR_FACTOR = 0.8
@@ -74,6 +77,7 @@ class _Person:
     techniques: dict[str, list[str]] = field(default_factory=dict)  # copy-on-write
     evidence_items: list[Evidence] = field(default_factory=list)  # copy-on-write, capped
     context_weight: float = 0.0
+    target_cues: float = 0.0
     declared_age: int | None = None
     disclosed_age: int | None = None
 
@@ -97,6 +101,7 @@ class _Person:
             "techniques": {k: list(v) for k, v in self.techniques.items()},
             "evidence_items": [e.to_dict() for e in self.evidence_items],
             "context_weight": self.context_weight,
+            "target_cues": self.target_cues,
             "declared_age": self.declared_age,
             "disclosed_age": self.disclosed_age,
         }
@@ -210,14 +215,22 @@ class ConversationAnalyzer:
         key = _signal_key(signal)
         if key in self._context_keys:
             return False
-        if len(self._context) < MAX_CONTEXT:
+        if len(self._context_keys) < MAX_SIGNAL_KEYS:
             self._context_keys.add(key)
+        if len(self._context) < MAX_CONTEXT:
             self._context = [*self._context, signal]
         person = self._person(signal.participant) if signal.participant else None
         age = _age_value(signal)
         if age is not None and person is not None:
             person.disclosed_age = age
         weight = max(0.0, float(signal.weight or 0.0))
+        if signal.kind in TARGET_KINDS:
+            # What the target says ("please dont post it") raises the risk of the
+            # conversation and points away from the speaker, not at them.
+            self.conversation_context += weight
+            if person is not None:
+                person.target_cues += weight
+            return True
         if person is not None:
             person.context_weight += weight
         else:
@@ -335,7 +348,7 @@ class ConversationAnalyzer:
         any_adult = any(a is not None and a >= ADULT_AGE for a in ages.values())
         best_id, best_score = None, 0.0
         for pid, person in self._people.items():
-            score = person.evidence + 0.5 * person.context_weight
+            score = (person.evidence + 0.5 * person.context_weight) / (1.0 + person.target_cues)
             if score <= 0:
                 continue
             age = ages[pid]
@@ -517,6 +530,7 @@ class ConversationAnalyzer:
             "conversation_context": self.conversation_context,
             "people": [p.to_dict() for p in self._people.values()],
             "context": [s.to_dict() for s in self._context],
+            "signal_keys": [list(k) for k in self._context_keys],
             "scratch": self.context.scratch,
             "suspect": self.suspect,
             "risk": self.risk,
@@ -561,7 +575,9 @@ class ConversationAnalyzer:
         analyzer.conversation_context = float(state.get("conversation_context", 0.0))
         analyzer._people = {p["id"]: _Person.from_dict(p) for p in state["people"]}
         analyzer._context = [ContextSignal(**s) for s in state.get("context", [])]
-        analyzer._context_keys = {_signal_key(s) for s in analyzer._context}
+        analyzer._context_keys = {tuple(k) for k in state.get("signal_keys", [])} or {
+            _signal_key(s) for s in analyzer._context
+        }
         analyzer.context.scratch = state.get("scratch") or {}
         analyzer.suspect = state.get("suspect")
         analyzer.alert = bool(state["alert"])
