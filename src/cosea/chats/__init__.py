@@ -50,7 +50,22 @@ _EXPORTS = {
     "render_timeline": "cosea.chats.explain",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ConversationAnalyzer",
+    "RiskModel",
+    "StreamStats",
+    "analyze_conversation",
+    "analyze_stream",
+    "build_timeline",
+    "cross_validate",
+    "default_model",
+    "evaluate",
+    "fit_model",
+    "load_gold",
+    "load_model",
+    "load_predictions",
+    "render_timeline",
+]
 
 
 def __getattr__(name: str) -> Any:
