@@ -334,16 +334,20 @@ class ChatReader(ABC):
         *,
         report: ReadReport | None = None,
         strict: bool = False,
+        ends: bool = False,
         **options: Any,
     ) -> Iterator[tuple[Conversation, Message]]:
         """``(conversation header, message)`` in file order, in constant memory.
 
         The header has an empty ``messages`` list and is the same object for all
         messages of its conversation; its participants grow as new authors speak.
+        With ``ends``, ``(header, END)`` also comes once when a conversation is
+        complete (conversations without messages included), so a consumer can
+        finish it at once even when a source interleaves conversations (CSV).
         """
         report = report if report is not None else ReadReport()
         for header, item in self._counted(Path(path), report, strict, options):
-            if item is not END:
+            if ends or item is not END:
                 yield header, item  # type: ignore[misc]
 
     def read(
@@ -425,6 +429,9 @@ def get_reader(name: str) -> ChatReader:
         ) from None
 
 
+_GENERIC_EXTENSIONS = frozenset({".txt", ".json", ".zip"})
+
+
 def detect_reader(path: PathLike) -> str:
     """The name of the reader for a file, from its extension and a look at its start.
 
@@ -450,7 +457,10 @@ def detect_reader(path: PathLike) -> str:
         reader = cls()
         if reader.sniff(head, path):
             return reader.name
-    if len(by_extension) == 1:
+    # A specific extension (.jsonl, .xml, .csv) names its reader even when the
+    # start of the file is broken, so the reader can report where; .txt and
+    # .json are too common to say anything.
+    if len(by_extension) == 1 and suffix not in _GENERIC_EXTENSIONS:
         return by_extension[0].name
     raise InputError(
         path,
@@ -515,9 +525,14 @@ def stream_messages(
     reader: str | None = None,
     strict: bool = False,
     report: ReadReport | None = None,
+    ends: bool = False,
     **options: Any,
 ) -> Iterator[tuple[Conversation, Message]]:
-    """``(conversation header, message)`` pairs from several files, in constant memory."""
+    """``(conversation header, message)`` pairs from several files, in constant memory.
+
+    With ``ends``, ``(header, END)`` marks each conversation's completion (see
+    :meth:`ChatReader.stream`).
+    """
     report = report if report is not None else ReadReport()
     for chosen, path, chosen_options in _events_over(paths, reader, strict, report, options):
-        yield from chosen.stream(path, report=report, strict=strict, **chosen_options)
+        yield from chosen.stream(path, report=report, strict=strict, ends=ends, **chosen_options)

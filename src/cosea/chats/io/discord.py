@@ -32,12 +32,14 @@ from cosea.chats.io.base import (
     register_reader,
     strip_suffixes,
 )
-from cosea.chats.io.jsonstream import CLOSED, JsonSyntaxError, iter_json
+from cosea.chats.io.jsonstream import CLOSED, ITEM, JsonSyntaxError, iter_json
 from cosea.errors import InputError
 from cosea.types import Conversation, Message
 
 _MESSAGE_TYPES = frozenset({"Default", "Reply", "ThreadStarterMessage"})
 _DIRECT_CHANNELS = frozenset({"DirectTextChat", "DirectGroupTextChat"})
+_MESSAGES = frozenset({"messages.item"})
+_CHANNEL_FIELDS = frozenset({"channel.id", "channel.type", "channel.name"})
 
 
 def _attachments(raw: dict[str, Any]) -> list[str]:
@@ -86,13 +88,14 @@ class DiscordReader(ChatReader):
 
         try:
             for prefix, value in iter_json(
-                path, objects=frozenset({"channel", "messages.item"}), ends=frozenset({""})
+                path, items=_MESSAGES, scalars=_CHANNEL_FIELDS, ends=frozenset({""})
             ):
                 if value is CLOSED:
                     yield (header or make_header()), END
+                    header = None
                     continue
-                if prefix == "channel":
-                    channel = value if isinstance(value, dict) else {}
+                if prefix != ITEM:
+                    channel[prefix.removeprefix("channel.")] = value
                     continue
                 if header is None:
                     header = make_header()
@@ -110,6 +113,8 @@ class DiscordReader(ChatReader):
                 ),
                 strict=strict,
             )
+            if header is not None:
+                yield header, END  # what was read of it is kept
 
     @staticmethod
     def _message(

@@ -104,7 +104,13 @@ class JsonlReader(ChatReader):
         except ValueError:
             # The first line may be cut by the head's size: look for the keys.
             return '"messages"' in first and '"id"' in first and '"participants"' in first
-        return isinstance(data, dict) and "id" in data and "messages" in data
+        if not (isinstance(data, dict) and "id" in data and isinstance(data.get("messages"), list)):
+            return False
+        # A one-line platform export also has an id and messages: ask for this
+        # format's own marks (participants, "ts" on messages, a label).
+        messages = data["messages"]
+        first_message = messages[0] if messages and isinstance(messages[0], dict) else {}
+        return "participants" in data or "label" in data or "ts" in first_message
 
     def events(
         self, path: Path, report: ReadReport, strict: bool, options: dict[str, Any]

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import ijson
-from ijson.common import ObjectBuilder
 
 from cosea.chats.io.base import open_binary
 
@@ -44,44 +43,62 @@ def _open_json(path: Path) -> IO[bytes]:
     return handle
 
 
+ITEM = "item"
+"""The prefix reported with each value built whole (a message)."""
+
+_CANONICAL = "\x00item"
+# ijson's item builder takes the events of a whole read buffer at once; a small
+# buffer keeps that batch (and so peak memory) small at little cost in speed.
+_BUFFER_BYTES = 16 * 1024
+_CONTAINER_EVENTS = frozenset({"start_map", "start_array", "end_map", "end_array", "map_key"})
+_CLOSING_EVENTS = frozenset({"end_map", "end_array"})
+
+
 def iter_json(
-    path: Path, *, objects: frozenset[str], ends: frozenset[str] = frozenset()
+    path: Path,
+    *,
+    items: frozenset[str],
+    scalars: frozenset[str] = frozenset(),
+    ends: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[str, Any]]:
-    """``(prefix, value)`` for each complete value at a prefix in ``objects``, in order.
+    """Stream a JSON document as ``(prefix, value)`` in document order.
 
     Prefixes are ijson's dotted paths (``messages.item``, ``chats.list.item.name``).
-    Values at those prefixes are built whole, so ask only for small ones. For a
-    map or list at a prefix in ``ends``, ``(prefix, CLOSED)`` comes when it closes.
-    Raises :class:`JsonSyntaxError` (with the line) on invalid JSON.
+    A value at a prefix in ``items`` is built whole (keep them small: one message)
+    and comes as ``(ITEM, value)``; a scalar at a prefix in ``scalars`` comes as
+    ``(prefix, value)``; when a map or list at a prefix in ``ends`` closes,
+    ``(prefix, CLOSED)`` comes. Raises :class:`JsonSyntaxError` (with the line)
+    on invalid JSON.
+
+    Items are built by ijson's C code: every item prefix is renamed to one
+    before the events reach it (ijson matches an item on its first event only),
+    and the scalars and ends are noted on the way past, in order.
     """
-    with _open_json(path) as handle:
-        builder: ObjectBuilder | None = None
-        building = ""
-        depth = 0
-        try:
-            for prefix, event, value in ijson.parse(handle, use_float=True):
-                if builder is not None:
-                    builder.event(event, value)
-                    if event in ("start_map", "start_array"):
-                        depth += 1
-                    elif event in ("end_map", "end_array"):
-                        depth -= 1
-                        if depth == 0:
-                            yield building, builder.value
-                            builder = None
+    watched = items | scalars | ends
+    noted: list[tuple[str, Any]] = []
+
+    def renamed(handle: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
+        for prefix, event, value in ijson.parse(handle, buf_size=_BUFFER_BYTES, use_float=True):
+            if prefix in watched:
+                if prefix in items:
+                    yield _CANONICAL, event, value
                     continue
-                if prefix in objects:
-                    if event in ("start_map", "start_array"):
-                        builder = ObjectBuilder()
-                        builder.event(event, value)
-                        building, depth = prefix, 1
-                        continue
-                    if event not in ("map_key", "end_map", "end_array"):
-                        yield prefix, value
-                        continue
-                if event in ("end_map", "end_array") and prefix in ends:
-                    yield prefix, CLOSED
+                if prefix in scalars and event not in _CONTAINER_EVENTS:
+                    noted.append((prefix, value))
+                elif prefix in ends and event in _CLOSING_EVENTS:
+                    noted.append((prefix, CLOSED))
+            yield prefix, event, value
+
+    with _open_json(path) as handle:
+        try:
+            for item in ijson.items(renamed(handle), _CANONICAL):
+                if noted:
+                    yield from list(noted)
+                    noted.clear()
+                yield ITEM, item
+            yield from list(noted)
         except ijson.JSONError as error:
+            yield from list(noted)
             raise JsonSyntaxError(_first_line(str(error)), locate_json_error(path)) from None
 
 

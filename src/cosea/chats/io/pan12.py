@@ -195,6 +195,8 @@ class Pan12Reader(ChatReader):
                     ),
                     strict=strict,
                 )
+                if state.header is not None:
+                    yield state.header, END  # what was read of it is kept
             except _EntityRefused:
                 yield from state.pending
                 report.fatal(

@@ -43,13 +43,10 @@ def _join(base: str, key: str) -> str:
     return f"{base}.{key}" if base else key
 
 
-_OBJECTS = frozenset(
-    [_join(base, "messages.item") for base in _CHAT_BASES]
-    + [_join(base, key) for base in _CHAT_BASES for key in _CHAT_FIELDS]
-)
-_ENDS = frozenset(_CHAT_BASES)
-_MESSAGE_PREFIXES = {_join(base, "messages.item"): base for base in _CHAT_BASES}
+_MESSAGE_PREFIXES = frozenset(_join(base, "messages.item") for base in _CHAT_BASES)
 _FIELD_PREFIXES = {_join(base, key): (base, key) for base in _CHAT_BASES for key in _CHAT_FIELDS}
+_FIELDS = frozenset(_FIELD_PREFIXES)
+_ENDS = frozenset(_CHAT_BASES)
 
 
 def message_text(value: Any) -> str:
@@ -158,7 +155,9 @@ class TelegramReader(ChatReader):
         chat = _Chat()
         chats_seen = 0
         try:
-            for prefix, value in iter_json(path, objects=_OBJECTS, ends=_ENDS):
+            for prefix, value in iter_json(
+                path, items=_MESSAGE_PREFIXES, scalars=_FIELDS, ends=_ENDS
+            ):
                 if value is CLOSED:
                     if prefix or chat.fields or chat.header is not None:
                         chats_seen += 1
@@ -184,6 +183,8 @@ class TelegramReader(ChatReader):
                 ),
                 strict=strict,
             )
+            if chat.header is not None:
+                yield chat.header, END  # what was read of it is kept
 
     @staticmethod
     def _message(
