@@ -1,0 +1,213 @@
+"""What one worker process of the service holds: the database, the analyser engine,
+caches, rate-limit buckets, the pseudonymiser and the webhook dispatcher.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cosea.service import audit
+from cosea.service.analysis import AnalyzerEngine, StreamingAnalyzer
+from cosea.service.config import ServiceConfig
+from cosea.service.models import ApiKey, ServiceSetting
+from cosea.service.pseudonyms import Pseudonymizer
+from cosea.service.ratelimit import TokenBuckets
+from cosea.service.security import ROLE_PERMISSIONS, Principal, key_matches, split_api_key
+from cosea.service.timeutil import utcnow
+from cosea.storage import connect, session_factory
+
+_settings = ServiceSetting.__table__
+_keys = ApiKey.__table__
+
+
+def get_setting(engine: Engine, key: str, default: Any = None) -> Any:
+    with engine.connect() as connection:
+        row = connection.execute(select(_settings.c.value).where(_settings.c.key == key)).first()
+    return default if row is None else row[0]
+
+
+def set_setting(engine: Engine, key: str, value: Any) -> None:
+    with engine.begin() as connection:
+        changed = connection.execute(
+            update(_settings).where(_settings.c.key == key).values(value=value)
+        ).rowcount
+        if not changed:
+            connection.execute(insert(_settings).values(key=key, value=value))
+
+
+def setting_once(engine: Engine, key: str, make: Any) -> Any:
+    """A setting created on first use (e.g. a secret); concurrent starts agree on one value."""
+    value = get_setting(engine, key)
+    if value is not None:
+        return value
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(_settings).values(key=key, value=make()))
+    except IntegrityError:
+        pass
+    return get_setting(engine, key)
+
+
+@dataclass(slots=True)
+class _CachedKey:
+    key_id: int
+    key_hash: str
+    name: str
+    platform: str
+    scopes: frozenset[str]
+    revoked: bool
+    rate_per_second: float | None
+    burst: int | None
+    fetched: float
+
+
+class AnalyzerCache:
+    """Recently used analysers by conversation, valid only for the state version they hold."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._items: OrderedDict[int, tuple[int, StreamingAnalyzer]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, conversation_id: int, version: int) -> StreamingAnalyzer | None:
+        with self._lock:
+            item = self._items.pop(conversation_id, None)
+        if item is None or item[0] != version:
+            return None
+        return item[1]
+
+    def put(self, conversation_id: int, version: int, analyzer: StreamingAnalyzer) -> None:
+        with self._lock:
+            self._items[conversation_id] = (version, analyzer)
+            self._items.move_to_end(conversation_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def drop(self, conversation_id: int) -> None:
+        with self._lock:
+            self._items.pop(conversation_id, None)
+
+
+class ServiceRuntime:
+    def __init__(self, config: ServiceConfig, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self.engine = engine or connect(config.resolved_database_url())
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        audit.ensure_head(self.engine)
+        key = setting_once(self.engine, "pseudonym_key", lambda: secrets.token_hex(32))
+        self.pseudonymize = Pseudonymizer(bytes.fromhex(key))
+        self.analyzers = AnalyzerEngine()
+        self.analyzer_cache = AnalyzerCache()
+        self.buckets = TokenBuckets()
+        self._keys: dict[str, _CachedKey] = {}
+        self._keys_lock = threading.Lock()
+        self._last_used_written: dict[int, float] = {}
+        self.matchers: Any = None  # set by cosea.service.media on first use
+        self.dispatcher: Any = None
+
+    # -- settings an admin may change at run time ----------------------------------
+    def retention_days(self) -> float:
+        return float(get_setting(self.engine, "retention_days", self.config.retention_days))
+
+    def media_storage_allowed(self) -> bool:
+        return bool(
+            get_setting(self.engine, "allow_media_storage", self.config.allow_media_storage)
+        )
+
+    # -- API keys ------------------------------------------------------------------
+    def forget_key(self, prefix: str | None = None) -> None:
+        with self._keys_lock:
+            if prefix is None:
+                self._keys.clear()
+            else:
+                self._keys.pop(prefix, None)
+
+    def _load_key(self, prefix: str) -> _CachedKey | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(_keys).where(_keys.c.prefix == prefix)).first()
+        if row is None:
+            return None
+        return _CachedKey(
+            key_id=row.id,
+            key_hash=row.key_hash,
+            name=row.name,
+            platform=row.platform,
+            scopes=frozenset(row.scopes or ()),
+            revoked=row.revoked_at is not None,
+            rate_per_second=row.rate_per_second,
+            burst=row.burst,
+            fetched=time.monotonic(),
+        )
+
+    def authenticate_key(self, presented: str) -> Principal | None:
+        prefix = split_api_key(presented)
+        if prefix is None:
+            return None
+        now = time.monotonic()
+        with self._keys_lock:
+            cached = self._keys.get(prefix)
+        if cached is None or now - cached.fetched > self.config.key_cache_seconds:
+            cached = self._load_key(prefix)
+            if cached is None:
+                return None
+            with self._keys_lock:
+                self._keys[prefix] = cached
+        if cached.revoked or not key_matches(cached.key_hash, presented):
+            return None
+        self._touch_key(cached.key_id, now)
+        return Principal(
+            kind="apikey",
+            id=cached.key_id,
+            name=cached.name,
+            role="platform",
+            permissions=cached.scopes,
+            platform=cached.platform,
+            rate_per_second=cached.rate_per_second,
+            burst=cached.burst,
+        )
+
+    def _touch_key(self, key_id: int, now: float) -> None:
+        # last_used_at is for people auditing keys; minute precision keeps writes rare.
+        if now - self._last_used_written.get(key_id, -1e9) < 60:
+            return
+        self._last_used_written[key_id] = now
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(_keys).where(_keys.c.id == key_id).values(last_used_at=utcnow())
+            )
+
+    def rate_limit(self, principal: Principal) -> float:
+        workers = max(1, self.config.workers)
+        rate = (principal.rate_per_second or self.config.rate_per_second) / workers
+        burst = max(1, int((principal.burst or self.config.burst) / workers))
+        return self.buckets.take(f"{principal.kind}:{principal.id}", rate, burst)
+
+
+def user_principal(
+    user_id: int,
+    username: str,
+    role: str,
+    *,
+    session_id: int | None = None,
+    csrf_token: str | None = None,
+    wellness: str = "reveal_greyscale",
+) -> Principal:
+    return Principal(
+        kind="user",
+        id=user_id,
+        name=username,
+        role=role,
+        permissions=ROLE_PERMISSIONS.get(role, frozenset()),
+        session_id=session_id,
+        csrf_token=csrf_token,
+        wellness=wellness,
+    )
