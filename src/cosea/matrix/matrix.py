@@ -18,12 +18,54 @@ from cosea.matrix.models import (
     Mitigation,
     Reference,
     ResearchModel,
+    ResearchStage,
     Stakeholder,
     Tactic,
     Technique,
 )
 
 _WORD = re.compile(r"[a-z0-9]+")
+
+#: Words too common to tell entries apart ("are you alone right now" is about "alone").
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "for",
+        "from",
+        "has",
+        "have",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "so",
+        "the",
+        "to",
+        "u",
+        "ur",
+        "was",
+        "we",
+        "what",
+        "when",
+        "who",
+        "with",
+        "you",
+        "your",
+    ]
+)
 
 #: Search weights: a hit in a name says more than a hit in a long description.
 _FIELD_WEIGHTS: dict[str, float] = {
@@ -32,10 +74,22 @@ _FIELD_WEIGHTS: dict[str, float] = {
     "scope": 2.5,
     "indicators": 2.0,
     "role": 2.0,
+    "research_stages": 3.0,
     "description": 1.0,
     "detection": 1.0,
     "strategic_initiatives": 1.0,
 }
+
+
+_KIND_ORDER = {"tactic": 0, "technique": 1, "mitigation": 2, "stakeholder": 3}
+
+
+def _searchable_text(value: object) -> str:
+    if isinstance(value, list):
+        return " ".join(_searchable_text(item) for item in value)
+    if isinstance(value, ResearchStage):
+        return value.stage
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +243,8 @@ class Matrix:
         more than descriptions, and an exact id wins outright.
         """
         text = words if isinstance(words, str) else " ".join(words)
-        terms = _WORD.findall(text.lower())
+        words_found = _WORD.findall(text.lower())
+        terms = [w for w in words_found if w not in _STOPWORDS] or words_found
         if not terms:
             return []
         phrase = " ".join(terms)
@@ -201,7 +256,7 @@ class Matrix:
                 value = getattr(entry, field_name, None)
                 if value is None:
                     continue
-                field_text = " ".join(value) if isinstance(value, list) else str(value)
+                field_text = _searchable_text(value)
                 field_words = set(_WORD.findall(field_text.lower()))
                 for term in terms:
                     if term in field_words:
@@ -217,7 +272,7 @@ class Matrix:
             if len(terms) > 1:
                 score *= len(matched) / len(terms)
             hits.append(SearchHit(kind, identifier, entry.name, round(score, 2), entry))  # type: ignore[attr-defined]
-        hits.sort(key=lambda hit: -hit.score)
+        hits.sort(key=lambda hit: (-hit.score, _KIND_ORDER[hit.kind]))
         return hits[:limit] if limit else hits
 
     def __repr__(self) -> str:

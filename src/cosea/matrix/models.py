@@ -10,6 +10,7 @@ valid value looks like. Cross-references between entries are checked later, in
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -193,6 +194,7 @@ class MatrixInfo(Entry):
     name: Text
     version: Text
     description: Text
+    released: date | None = None
     license: str | None = None
     url: str | None = None
 
