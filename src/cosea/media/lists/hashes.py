@@ -57,7 +57,7 @@ def _hex_validator(signal: str) -> Callable[[str], str]:
         text = hash_text.strip().lower()
         if len(text) != expected:
             raise HashProblem(
-                f"a {signal} hash has {expected} hex digits, got {len(text)}: "
+                f"{signal} hashes have {expected} hex digits, got {len(text)}: "
                 f"{_shorten(hash_text)!r}"
             )
         if not _HEX.fullmatch(text):

@@ -42,9 +42,12 @@ class HashListRow(Base):
 
 class HashEntryRow(Base):
     __tablename__ = "hash_entries"
+    # One index on the random-valued hash, led by (signal, hash) so it also serves
+    # lookups across lists: random-order index inserts dominate bulk import time,
+    # and list_id / updated_seq indexes grow at their end.
     __table_args__ = (
-        UniqueConstraint("list_id", "signal", "hash", name="uq_hash_entries_list_signal_hash"),
-        Index("ix_hash_entries_signal_hash", "signal", "hash"),
+        UniqueConstraint("signal", "hash", "list_id", name="uq_hash_entries_signal_hash_list"),
+        Index("ix_hash_entries_list_id", "list_id"),
         Index("ix_hash_entries_updated_seq", "updated_seq"),
     )
 

@@ -189,6 +189,21 @@ class ListStore:
             rows = connection.execute(select(hash_lists).order_by(hash_lists.c.name)).all()
         return [_info(row) for row in rows]
 
+    def entry_counts(self) -> dict[str, tuple[int, int]]:
+        """(enabled entries, all entries) of every list, by name."""
+        query = (
+            select(
+                hash_lists.c.name,
+                func.count(hash_entries.c.id),
+                func.count(hash_entries.c.id).filter(hash_entries.c.enabled.is_(True)),
+            )
+            .select_from(hash_lists)
+            .outerjoin(hash_entries, hash_entries.c.list_id == hash_lists.c.id)
+            .group_by(hash_lists.c.name)
+        )
+        with self.engine.connect() as connection:
+            return {name: (enabled, total) for name, total, enabled in connection.execute(query)}
+
     def delete_list(self, name: str) -> int:
         """Delete a list and its entries; returns how many entries went with it."""
         info = self.get_list(name)
@@ -312,14 +327,26 @@ class ListStore:
         changed = 0
         with self.engine.begin() as connection:
             seq = next_seq(connection)
-            for column, values in ((hash_entries.c.id, ids), (hash_entries.c.hash, texts)):
+            # With the signals named, hash IN (...) seeks the (signal, hash, list_id) index
+            # instead of scanning the whole list.
+            signals = list(
+                connection.execute(
+                    select(hash_entries.c.signal)
+                    .where(hash_entries.c.list_id == info.id)
+                    .distinct()
+                ).scalars()
+            )
+            selectors = [(hash_entries.c.id.in_, ids, [])]
+            selectors.append((hash_entries.c.hash.in_, texts, [hash_entries.c.signal.in_(signals)]))
+            for make_filter, values, extra in selectors:
                 for start in range(0, len(values), _IN_CHUNK):
                     chunk = values[start : start + _IN_CHUNK]
                     changed += connection.execute(
                         update(hash_entries)
                         .where(
+                            *extra,
+                            make_filter(chunk),
                             hash_entries.c.list_id == info.id,
-                            column.in_(chunk),
                             hash_entries.c.enabled.is_(not enabled),
                         )
                         .values(enabled=enabled, updated_seq=seq)

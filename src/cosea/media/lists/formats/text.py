@@ -44,7 +44,7 @@ class TextFormat:
                         if directive and signal is None:
                             signal = directive.group(1).lower()
                         continue
-                    if any(ch.isspace() for ch in text):
+                    if " " in text or "\t" in text:
                         yield Problem(
                             "expected one hash on the line, found several words", line=number
                         )

@@ -47,9 +47,10 @@ def upgrade() -> None:
         sa.Column("victim_identified", sa.Boolean),
         sa.Column("external_id", sa.String(200)),
         sa.Column("updated_seq", sa.Integer, nullable=False),
-        sa.UniqueConstraint("list_id", "signal", "hash", name="uq_hash_entries_list_signal_hash"),
+        # Led by (signal, hash): unique per list and the index for lookups across lists.
+        sa.UniqueConstraint("signal", "hash", "list_id", name="uq_hash_entries_signal_hash_list"),
     )
-    op.create_index("ix_hash_entries_signal_hash", "hash_entries", ["signal", "hash"])
+    op.create_index("ix_hash_entries_list_id", "hash_entries", ["list_id"])
     op.create_index("ix_hash_entries_updated_seq", "hash_entries", ["updated_seq"])
     counter = op.create_table(
         "hash_list_counter",
@@ -71,6 +72,6 @@ def downgrade() -> None:
     op.drop_table("hash_list_deletions")
     op.drop_table("hash_list_counter")
     op.drop_index("ix_hash_entries_updated_seq", table_name="hash_entries")
-    op.drop_index("ix_hash_entries_signal_hash", table_name="hash_entries")
+    op.drop_index("ix_hash_entries_list_id", table_name="hash_entries")
     op.drop_table("hash_entries")
     op.drop_table("hash_lists")
