@@ -153,3 +153,5 @@ def convert_command(
     for warning in report.warnings[:shown]:
         errors.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     errors.print(report.summary(), highlight=False)
+    if report.skipped and not report.conversations:
+        raise typer.Exit(1)  # nothing usable came out: a wrong mapping, format or file

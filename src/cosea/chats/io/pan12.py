@@ -37,7 +37,7 @@ from cosea.chats.io.base import (
 from cosea.errors import InputError
 from cosea.types import Conversation, ConversationClass, Message
 
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 64 * 1024
 _FIELDS = frozenset({"author", "time", "text"})
 
 
