@@ -56,7 +56,7 @@ class HashEntryRow(Base):
         ForeignKey("hash_lists.id", ondelete="CASCADE"), nullable=False
     )
     signal: Mapped[str] = mapped_column(String(32), nullable=False)
-    hash: Mapped[str] = mapped_column(String(512), nullable=False)
+    hash: Mapped[str] = mapped_column(Text, nullable=False)
     category: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str | None] = mapped_column(String(500))
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

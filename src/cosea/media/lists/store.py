@@ -372,15 +372,12 @@ class ListStore:
         conditions: list[Any] = []
         if lists is not None:
             conditions.append(hash_lists.c.name.in_(list(lists)))
-        last = (seq, 0)
+        after: Any = hash_entries.c.updated_seq > seq
         while True:
             query = (
                 select(*_ENTRY_COLUMNS)
                 .join(hash_lists, hash_lists.c.id == hash_entries.c.list_id)
-                .where(
-                    tuple_(hash_entries.c.updated_seq, hash_entries.c.id) > tuple_(*last),
-                    *conditions,
-                )
+                .where(after, *conditions)
                 .order_by(hash_entries.c.updated_seq, hash_entries.c.id)
                 .limit(batch_size)
             )
@@ -390,7 +387,10 @@ class ListStore:
                 return
             for row in rows:
                 yield _entry(row)
-            last = (rows[-1][10], rows[-1][0])
+            last_seq, last_id = rows[-1][10], rows[-1][0]
+            after = tuple_(hash_entries.c.updated_seq, hash_entries.c.id) > tuple_(
+                last_seq, last_id
+            )
 
     def deleted_since(self, seq: int) -> list[tuple[str, int]]:
         """(list name, seq) of lists deleted after ``seq``: their entries are gone."""

@@ -37,7 +37,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("signal", sa.String(32), nullable=False),
-        sa.Column("hash", sa.String(512), nullable=False),
+        sa.Column("hash", sa.Text, nullable=False),
         sa.Column("category", sa.String(64)),
         sa.Column("source", sa.String(500)),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
