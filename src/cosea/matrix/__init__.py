@@ -13,7 +13,7 @@ Public surface::
     matrix.search("gift cards")
     validate_file("my-matrix.yaml")        # [] or a list of problems
     render_html(matrix, counts={"T0401": 3})
-    export(matrix, "stix")                 # any registered format as text
+    export_matrix(matrix, "stix")          # any registered format as text
 
 Names are resolved lazily so that ``import cosea.matrix`` (done by the CLI on
 every start) stays cheap.
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cosea.matrix.counts import read_counts
-    from cosea.matrix.export import export, exporters, register_exporter
+    from cosea.matrix.export import export_matrix, exporters, register_exporter
     from cosea.matrix.export.html import render_html
     from cosea.matrix.matrix import Matrix, SearchHit, load, validate_file
     from cosea.matrix.models import (
@@ -54,7 +54,7 @@ _EXPORTS = {
     "Tactic": "cosea.matrix.models",
     "Technique": "cosea.matrix.models",
     "read_counts": "cosea.matrix.counts",
-    "export": "cosea.matrix.export",
+    "export_matrix": "cosea.matrix.export",
     "exporters": "cosea.matrix.export",
     "register_exporter": "cosea.matrix.export",
     "render_html": "cosea.matrix.export.html",
@@ -71,7 +71,7 @@ __all__ = [
     "Stakeholder",
     "Tactic",
     "Technique",
-    "export",
+    "export_matrix",
     "exporters",
     "load",
     "read_counts",

@@ -372,7 +372,7 @@ def export(
 ) -> None:
     """Export the matrix as a STIX 2.1 bundle, Navigator layer, CSV, Markdown or HTML."""
     from cosea.matrix.counts import read_counts
-    from cosea.matrix.export import export as export_matrix
+    from cosea.matrix.export import export_matrix
 
     with _user_errors():
         matrix = _load(data)

@@ -75,6 +75,8 @@ class RawMatrix:
     )
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     sources: list[Path] = field(default_factory=list)
+    #: Files that could not be parsed at all; cross-checks would only add noise.
+    unreadable: list[Path] = field(default_factory=list)
 
 
 class _Lines:
@@ -167,6 +169,7 @@ def _read_file(path: Path, raw: RawMatrix, problems: list[str]) -> bool:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         problems.append(f"{where}: cannot read the file: {error}")
+        raw.unreadable.append(path)
         return False
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -176,6 +179,7 @@ def _read_file(path: Path, raw: RawMatrix, problems: list[str]) -> bool:
         line = f":{mark.line + 1}" if mark is not None else ""
         reason = getattr(error, "problem", None) or str(error)
         problems.append(f"{where}{line}: YAML syntax error: {reason}")
+        raw.unreadable.append(path)
         return False
     lines = _index_lines(root, problems, where)
     if data is None:
@@ -289,7 +293,11 @@ def _read(path: Path, problems: list[str]) -> RawMatrix:
 
 def _merge_onto_default(extension: RawMatrix, problems: list[str]) -> RawMatrix:
     base = _read_default_raw()
-    merged = RawMatrix(info=extension.info or base.info, sources=base.sources + extension.sources)
+    merged = RawMatrix(
+        info=extension.info or base.info,
+        sources=base.sources + extension.sources,
+        unreadable=extension.unreadable,
+    )
     for section in SECTIONS:
         merged.sections[section] = dict(base.sections[section])
     merged.origins = dict(base.origins)
@@ -434,7 +442,7 @@ def read_matrix(path: Path) -> tuple[RawMatrix, list[str]]:
     """Read and fully validate a matrix file or folder; returns it with its problems."""
     problems: list[str] = []
     raw = _read(Path(path), problems)
-    if raw.sources:
+    if raw.sources and not raw.unreadable:
         _cross_check(raw, problems)
     return raw, problems
 

@@ -69,7 +69,7 @@ def exporters() -> dict[str, Exporter]:
     return dict(_REGISTRY)
 
 
-def export(
+def export_matrix(
     matrix: Matrix, format: str, counts: dict[str, int] | None = None, **options: Any
 ) -> str:
     """The matrix in ``format`` as text (counts become scores or a heatmap where supported)."""
