@@ -1,0 +1,755 @@
+"""``cosea triage scan``: sources → case, in parallel, resumable, with custody.
+
+The scanning process walks the sources, hands batches of files to worker processes
+(``ProcessPoolExecutor``) and is the only writer of the case: workers send their
+records back through a queue and it stores them in transactions committed every
+second or so. What a killed scan committed stays; what it did not is simply done
+again on the next run, and every record is keyed by its logical path, so a resumed
+scan never stores a file twice. Files stored by an earlier run are skipped when
+their size and modification time (for archive members: size, time and CRC) are
+unchanged. An archive is only skipped once every member of it was stored.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import multiprocessing
+import os
+import platform
+import queue
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from cosea import __version__
+from cosea.errors import InputError
+from cosea.triage import custody
+from cosea.triage.analyze import AnalysisSettings, Analyzer, DiskItem
+from cosea.triage.case import Case, db_text
+from cosea.triage.clusters import DEFAULT_THRESHOLD, near_duplicate_groups
+from cosea.triage.known import CaseMatcher, open_known_files
+from cosea.triage.walk import Found, walk_source
+
+MiB = 1024 * 1024
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+@dataclass
+class ScanOptions:
+    case: str
+    sources: list[Path]
+    lists: list[str] = field(default_factory=list)
+    known_files: str | None = None
+    examiner: str | None = None
+    workers: int = field(default_factory=default_workers)
+    cases_dir: Path | None = None
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    cluster_threshold: int = DEFAULT_THRESHOLD
+    commit_seconds: float = 1.0
+    commit_records: int = 2000
+    batch_files: int = 64
+    batch_bytes: int = 64 * MiB
+
+
+@dataclass
+class ScanSummary:
+    case: str
+    case_path: str
+    scan_id: int
+    resumed_scans: list[int]
+    stored: int  # records written by this run
+    skipped: int  # unchanged files not read again
+    bytes_read: int
+    seconds: float
+    errors_this_run: int
+    totals: dict[str, Any]
+    custody_head: str
+
+    @property
+    def files_per_second(self) -> float:
+        return self.stored / self.seconds if self.seconds else 0.0
+
+    @property
+    def mb_per_second(self) -> float:
+        return self.bytes_read / 1e6 / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "case_path": self.case_path,
+            "scan_id": self.scan_id,
+            "resumed_scans": self.resumed_scans,
+            "stored": self.stored,
+            "skipped": self.skipped,
+            "bytes_read": self.bytes_read,
+            "seconds": round(self.seconds, 3),
+            "files_per_second": round(self.files_per_second, 1),
+            "mb_per_second": round(self.mb_per_second, 1),
+            "errors_this_run": self.errors_this_run,
+            "totals": self.totals,
+            "custody_head": self.custody_head,
+        }
+
+
+# --- worker processes -------------------------------------------------------------------
+
+_worker_analyzer: Analyzer | None = None
+_worker_queue: Any = None
+
+
+def _init_worker(settings: AnalysisSettings, results: Any) -> None:
+    global _worker_analyzer, _worker_queue
+    _worker_queue = results
+    _worker_analyzer = Analyzer(settings, _worker_outbox.append)
+
+
+def _run_task(task_id: int, items: list[DiskItem]) -> int:
+    assert _worker_analyzer is not None
+    for item in items:
+        _worker_analyzer.disk_file(item)
+        # Send per file (and in slices within big archives) so a kill loses little.
+        while _worker_outbox:
+            chunk = _worker_outbox[:256]
+            del _worker_outbox[:256]
+            _worker_queue.put(("batch", task_id, chunk))
+    _worker_queue.put(("done", task_id, None))
+    return task_id
+
+
+class _FlushingOutbox(list):  # type: ignore[type-arg]
+    """The worker's outbox: sends when it fills, so a huge archive streams out."""
+
+    def append(self, message: tuple[Any, ...]) -> None:  # type: ignore[override]
+        super().append(message)
+        if len(self) >= 256 and _worker_queue is not None:
+            chunk = list(self)
+            self.clear()
+            _worker_queue.put(("batch", -1, chunk))
+
+
+_worker_outbox = _FlushingOutbox()
+
+
+# --- the writer (scanning process) ------------------------------------------------------
+
+
+class _Writer:
+    def __init__(
+        self,
+        case: Case,
+        scan_id: int,
+        known: Any,
+        matcher: CaseMatcher,
+        options: ScanOptions,
+    ) -> None:
+        self.case = case
+        self.scan_id = scan_id
+        self.known = known
+        self.matcher = matcher
+        self.options = options
+        self.stored = 0
+        self.bytes_read = 0
+        self.top_bytes_done = 0
+        self.errors = 0
+        self.alerts = 0
+        self.matches = 0
+        self.pending = 0
+        self.last_commit = time.monotonic()
+        self.on_progress: Any = None
+
+    def _begin(self) -> None:
+        if not self.case.conn.in_transaction:
+            self.case.conn.execute("BEGIN IMMEDIATE")
+
+    def handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        self._begin()
+        if kind == "file":
+            self._file(message[1])
+        elif kind == "error":
+            _, path, error_kind, reason = message
+            self.case.add_error(path, error_kind, reason, self.scan_id)
+            self.errors += 1
+        elif kind == "container":
+            self.case.mark_container(db_text(message[1]["path"]), message[1], self.scan_id)
+        self.pending += 1
+        self.maybe_commit()
+
+    def _file(self, record: dict[str, Any]) -> None:
+        case = self.case
+        file_id = case.store_file(record, self.scan_id)
+        path = db_text(record["path"])
+        case.conn.execute(
+            "DELETE FROM errors WHERE path = ? AND scan_id < ? "
+            "AND kind IN ('permission-denied', 'unreadable', 'vanished', 'read-error', "
+            "'not-regular-file', 'internal-error', 'worker-crashed')",
+            (path, self.scan_id),
+        )
+        self.stored += 1
+        size = int(record.get("size") or 0)
+        self.bytes_read += size
+        if record.get("container") is None:
+            self.top_bytes_done += size
+        if record.get("status") != "ok":
+            return
+        if self.known is not None:
+            label = self.known.lookup(record)
+            if label:
+                case.mark_known(file_id, label)
+        for match in self.matcher.match(record):
+            case.add_match(file_id, match)
+            self.matches += 1
+        chats = record.get("chats")
+        if chats:
+            for assessment in chats.get("assessments") or []:
+                case.add_chat_assessment(file_id, assessment)
+                if assessment.get("alert"):
+                    self.alerts += 1
+
+    def error(self, path: str, kind: str, reason: str) -> None:
+        self.handle(("error", path, kind, reason))
+
+    def maybe_commit(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if (
+            not force
+            and self.pending < self.options.commit_records
+            and (now - self.last_commit < self.options.commit_seconds)
+        ):
+            return
+        if self.case.conn.in_transaction:
+            self.case.conn.execute("COMMIT")
+        self.pending = 0
+        self.last_commit = now
+        if self.on_progress is not None:
+            self.on_progress()
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    items: list[DiskItem]
+    skipped: int
+    total_bytes: int
+
+
+def _source_kind(path: Path) -> str:
+    if path.is_dir():
+        return "folder"
+    if path.is_file():
+        return "file"
+    raise InputError(path, "no such file or folder (a source must be a folder or a file)")
+
+
+def _found_for_file(path: Path) -> Found:
+    info = path.stat()
+    return Found(
+        path=os.path.abspath(path),
+        relative=path.name,
+        size=info.st_size,
+        mtime_ns=info.st_mtime_ns,
+        ctime_ns=info.st_ctime_ns,
+        atime_ns=info.st_atime_ns,
+    )
+
+
+def _plan(case: Case, sources: list[tuple[str, str]], writer: _Writer) -> _Plan:
+    """Every file to read, and the unchanged ones marked as seen without reading."""
+    items: list[DiskItem] = []
+    skipped = 0
+    total = 0
+    seen: list[str] = []
+    containers = case.complete_containers()
+    for source, kind in sources:
+        stored = case.known_top_level(db_text(source))
+        found: Iterable[Found] = (
+            walk_source(Path(source), writer.error)
+            if kind == "folder"
+            else [_found_for_file(Path(source))]
+        )
+        for entry in found:
+            key = db_text(entry.path)
+            previous = stored.get(key)
+            item = DiskItem(
+                path=entry.path,
+                source=source,
+                size=entry.size,
+                mtime_ns=entry.mtime_ns,
+                ctime_ns=entry.ctime_ns,
+                atime_ns=entry.atime_ns,
+            )
+            if previous is not None and previous[:2] == (entry.size, entry.mtime_ns):
+                archive = previous[2]
+                finished = containers.get(key)
+                if archive is None or (
+                    finished is not None and finished[:2] == (entry.size, entry.mtime_ns)
+                ):
+                    skipped += 1
+                    seen.append(key)
+                    if archive is not None:
+                        writer._begin()
+                        case.mark_seen_under(key, writer.scan_id)
+                    continue
+                item.skip_record = True
+                item.done_members = case.members_under(key)
+                item.done_containers = frozenset(case.complete_containers(key))
+                seen.append(key)
+            elif previous is not None and previous[2] is not None:
+                writer._begin()
+                case.forget_container(key)  # changed archive: its members may differ now
+            items.append(item)
+            total += entry.size
+            if len(seen) >= 5000:
+                writer._begin()
+                case.mark_seen(seen, writer.scan_id)
+                seen.clear()
+    if seen:
+        writer._begin()
+        case.mark_seen(seen, writer.scan_id)
+    writer.maybe_commit(force=True)
+    return _Plan(items, skipped, total)
+
+
+def _batches(items: list[DiskItem], options: ScanOptions) -> Iterator[list[DiskItem]]:
+    batch: list[DiskItem] = []
+    size = 0
+    for item in items:
+        # Archives and big files travel alone so one worker does not hoard the rest.
+        alone = item.size >= options.batch_bytes or item.skip_record or _may_be_archive(item.path)
+        if alone:
+            if batch:
+                yield batch
+                batch, size = [], 0
+            yield [item]
+            continue
+        batch.append(item)
+        size += item.size
+        if len(batch) >= options.batch_files or size >= options.batch_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".7z")
+
+
+def _may_be_archive(path: str) -> bool:
+    return path.lower().endswith(_ARCHIVE_SUFFIXES)
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def _run_inline(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanOptions) -> None:
+    analyzer = Analyzer(options.analysis, writer.handle)
+    for batch in batches:
+        for item in batch:
+            analyzer.disk_file(item)
+
+
+def _ping() -> bool:
+    return True
+
+
+def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanOptions) -> None:
+    # fork: workers start at once with the analysis code already imported. It is safe
+    # here because the scanning process runs no other thread when they are forked (the
+    # progress bar is refreshed by hand) and the children never touch the case database.
+    context = multiprocessing.get_context("fork")
+    retry: deque[tuple[list[DiskItem], int]] = deque()
+    next_id = 0
+    pending = iter(batches)
+    exhausted = False
+    fruitless_pools = 0
+    while True:
+        results = context.Queue()
+        pool = ProcessPoolExecutor(
+            options.workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(options.analysis, results),
+        )
+        inflight: dict[int, tuple[Future[int], list[DiskItem], int]] = {}
+        broken = False
+        finished_tasks = 0
+        try:
+            pool.submit(_ping).result(timeout=120)
+            while True:
+                while len(inflight) < options.workers * 2 and not broken:
+                    if retry:
+                        items, attempt = retry.popleft()
+                    elif not exhausted:
+                        try:
+                            items, attempt = next(pending), 0
+                        except StopIteration:
+                            exhausted = True
+                            continue
+                    else:
+                        break
+                    next_id += 1
+                    try:
+                        future = pool.submit(_run_task, next_id, items)
+                    except BrokenProcessPool:
+                        retry.appendleft((items, attempt))
+                        broken = True
+                        break
+                    inflight[next_id] = (future, items, attempt)
+                if broken or not inflight:
+                    break
+                try:
+                    message = results.get(timeout=0.2)
+                except queue.Empty:
+                    writer.maybe_commit()
+                    if writer.on_progress is not None:
+                        writer.on_progress()
+                    if any(f.done() and f.exception() is not None for f, _, _ in inflight.values()):
+                        broken = True
+                        break
+                    continue
+                kind, task_id, payload = message
+                if kind == "batch":
+                    for inner in payload:
+                        writer.handle(inner)
+                elif kind == "done":
+                    inflight.pop(task_id, None)
+                    finished_tasks += 1
+        except BrokenProcessPool:
+            broken = True
+        finally:
+            pool.shutdown(wait=not broken, cancel_futures=True)
+        if not broken:
+            return
+        # A worker died (a crash in a decoder, out of memory). Whatever it sent is stored;
+        # its files are tried once more one by one, then recorded as errors.
+        while True:
+            try:
+                message = results.get(timeout=0.5)
+            except (queue.Empty, OSError, EOFError, ValueError):
+                break
+            if message[0] == "batch":
+                for inner in message[2]:
+                    writer.handle(inner)
+        for _future, items, attempt in inflight.values():
+            for item in items:
+                if attempt == 0:
+                    retry.append(([item], 1))
+                else:
+                    writer.error(
+                        item.path,
+                        "worker-crashed",
+                        "the analysing process died while reading this file (twice); "
+                        "it was not analysed",
+                    )
+        writer.maybe_commit(force=True)
+        fruitless_pools = fruitless_pools + 1 if finished_tasks == 0 else 0
+        if fruitless_pools >= 3:
+            # Worker processes cannot run here at all: finish in this process.
+            rest = [items for items, _ in retry]
+            retry.clear()
+            _run_inline(iter([*rest, *pending]), writer, options)
+            return
+
+
+def _scan_settings(options: ScanOptions, matcher: CaseMatcher) -> dict[str, Any]:
+    from cosea.triage import adapters
+
+    return {
+        "workers": options.workers,
+        "analysis": options.analysis.to_dict(),
+        "cluster_threshold": options.cluster_threshold,
+        "lists": options.lists,
+        "known_files": options.known_files,
+        "capabilities": {
+            "media_hashing": adapters._media_images() is not None,
+            "vpdq": options.analysis.vpdq and adapters.vpdq_available(),
+            "chats": options.analysis.chats and adapters.chats_available(),
+            "matcher": "cosea.media.match" if matcher._matcher is not None else "triage",
+        },
+    }
+
+
+def scan(
+    options: ScanOptions, console: Console | None = None, progress: bool = True
+) -> ScanSummary:
+    """Scan the sources into the case; see the module docstring."""
+    if not options.sources:
+        raise InputError(None, "give at least one source folder or file")
+    sources = [(os.path.abspath(s), _source_kind(Path(s))) for s in options.sources]
+    if options.workers < 1:
+        raise InputError(None, "--workers must be at least 1")
+    known = open_known_files(options.known_files)
+    matcher = CaseMatcher(options.lists)
+    examiner = options.examiner or _default_examiner()
+    case = Case.create_or_open(options.case, options.cases_dir)
+    started = time.monotonic()
+    try:
+        resumed = case.interrupted_scans()
+        settings = _scan_settings(options, matcher)
+        with case.transaction():
+            if case.count("SELECT COUNT(*) FROM custody") == 0:
+                custody.append(case, "case-created", {"case": case.name}, examiner)
+            scan_id = case.start_scan(examiner, settings)
+            previous = {row["path"]: row["sha256"] for row in case.sources()}
+            for source, kind in sources:
+                case.upsert_source(db_text(source), kind)
+            custody.append(
+                case,
+                "scan-started",
+                {
+                    "scan": scan_id,
+                    "tool": "cosea",
+                    "version": __version__,
+                    "python": platform.python_version(),
+                    "host": platform.node(),
+                    "command": " ".join(sys.argv[:1] + [a for a in sys.argv[1:]]),
+                    "examiner": examiner,
+                    "sources": [
+                        {"path": db_text(s), "kind": k, "previous_sha256": previous.get(db_text(s))}
+                        for s, k in sources
+                    ],
+                    "settings": settings,
+                    "lists": matcher.describe(),
+                    "known_files": known.describe() if known is not None else None,
+                    "resumes": resumed,
+                },
+                examiner,
+            )
+        writer = _Writer(case, scan_id, known, matcher, options)
+        plan = _plan(case, sources, writer)
+        batches = _batches(plan.items, options)
+        with _progress(console, progress, plan, writer):
+            if options.workers == 1:
+                _run_inline(batches, writer, options)
+            else:
+                _run_pool(batches, writer, options)
+            writer.maybe_commit(force=True)
+        totals = _finish(case, scan_id, sources, options, examiner, writer, plan, started)
+    except BaseException:
+        if case.conn.in_transaction:
+            case.conn.execute("COMMIT")  # keep what was stored: the next run resumes from it
+        case.close()
+        raise
+    head, _ = custody.head(case)
+    summary = ScanSummary(
+        case=case.name,
+        case_path=str(case.db_path),
+        scan_id=scan_id,
+        resumed_scans=resumed,
+        stored=writer.stored,
+        skipped=plan.skipped,
+        bytes_read=writer.bytes_read,
+        seconds=time.monotonic() - started,
+        errors_this_run=writer.errors,
+        totals=totals,
+        custody_head=head,
+    )
+    case.close()
+    if known is not None:
+        known.close()
+    return summary
+
+
+def _default_examiner() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def folder_manifest(lines: Iterable[tuple[str, str | None]]) -> str:
+    """SHA-256 over sorted ``relative path<TAB>sha256`` lines (``-`` for unreadable files)."""
+    digest = hashlib.sha256()
+    for relative, sha256 in sorted(lines):
+        digest.update(f"{relative}\t{sha256 or '-'}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def source_manifest(case: Case, source: str, scan_id: int | None = None) -> tuple[str, int, int]:
+    """(manifest hash, files, bytes) of a folder source as stored in the case."""
+    prefix = source.rstrip("/") + "/"
+    query = (
+        "SELECT path, sha256, status, size FROM files WHERE source = ? AND container IS NULL"
+        + (" AND seen_scan = ?" if scan_id is not None else "")
+    )
+    params: tuple[Any, ...] = (source, scan_id) if scan_id is not None else (source,)
+    lines = []
+    total = 0
+    for path, sha256, status, size in case.conn.execute(query, params):
+        relative = path[len(prefix) :] if path.startswith(prefix) else path
+        lines.append((relative, sha256 if status == "ok" else None))
+        total += int(size or 0)
+    return folder_manifest(lines), len(lines), total
+
+
+def _finish(
+    case: Case,
+    scan_id: int,
+    sources: list[tuple[str, str]],
+    options: ScanOptions,
+    examiner: str,
+    writer: _Writer,
+    plan: _Plan,
+    started: float,
+) -> dict[str, Any]:
+    with case.transaction():
+        cluster_count = rebuild_clusters(case, options.cluster_threshold)
+        for source, kind in sources:
+            key = db_text(source)
+            if kind == "folder":
+                digest, files, size = source_manifest(case, key, scan_id)
+            else:
+                row = case.conn.execute(
+                    "SELECT sha256, size FROM files WHERE path = ?", (key,)
+                ).fetchone()
+                digest, files, size = (row[0] if row else None), 1, int(row[1] or 0) if row else 0
+            case.set_source_hash(key, digest or "-", files, size)
+            custody.append(
+                case,
+                "source-hashed",
+                {
+                    "scan": scan_id,
+                    "source": key,
+                    "kind": kind,
+                    "sha256": digest,
+                    "files": files,
+                    "bytes": size,
+                    "method": (
+                        "SHA-256 over sorted 'relative path<TAB>file SHA-256' lines"
+                        if kind == "folder"
+                        else "SHA-256 of the file"
+                    ),
+                },
+                examiner,
+            )
+        totals = case_totals(case)
+        totals["clusters"] = cluster_count
+        run = {
+            "stored": writer.stored,
+            "skipped": plan.skipped,
+            "bytes_read": writer.bytes_read,
+            "errors": writer.errors,
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        case.end_scan(scan_id, {"run": run, "totals": totals})
+        custody.append(
+            case, "scan-ended", {"scan": scan_id, "run": run, "totals": totals}, examiner
+        )
+    return totals
+
+
+def rebuild_clusters(case: Case, threshold: int) -> int:
+    rows = list(
+        case.conn.execute(
+            "SELECT id, pdq FROM files WHERE pdq IS NOT NULL AND known = 0 "
+            "AND COALESCE(pdq_low_quality, 0) = 0 AND status = 'ok' ORDER BY id"
+        )
+    )
+    case.conn.execute("UPDATE files SET cluster_id = NULL WHERE cluster_id IS NOT NULL")
+    case.conn.execute("DELETE FROM clusters")
+    groups = near_duplicate_groups([row[1] for row in rows], threshold)
+    for number, (indices, spread) in enumerate(groups, start=1):
+        ids = [rows[i][0] for i in indices]
+        case.conn.execute(
+            "INSERT INTO clusters(id, size, representative, max_distance) VALUES (?, ?, ?, ?)",
+            (number, len(ids), ids[0], spread),
+        )
+        case.conn.executemany(
+            "UPDATE files SET cluster_id = ? WHERE id = ?", [(number, i) for i in ids]
+        )
+    return len(groups)
+
+
+def case_totals(case: Case) -> dict[str, Any]:
+    count = case.count
+    return {
+        "files": count("SELECT COUNT(*) FROM files"),
+        "bytes": count("SELECT COALESCE(SUM(size), 0) FROM files"),
+        "in_archives": count("SELECT COUNT(*) FROM files WHERE container IS NOT NULL"),
+        "images": count("SELECT COUNT(*) FROM files WHERE type_group = 'image'"),
+        "known": count("SELECT COUNT(*) FROM files WHERE known = 1"),
+        "for_review": count("SELECT COUNT(*) FROM files WHERE known = 0 AND status = 'ok'"),
+        "matched_files": count("SELECT COUNT(DISTINCT file_id) FROM matches"),
+        "matches": count("SELECT COUNT(*) FROM matches"),
+        "ext_mismatch": count("SELECT COUNT(*) FROM files WHERE ext_mismatch = 1"),
+        "errors": count("SELECT COUNT(*) FROM errors"),
+        "chat_conversations": count("SELECT COUNT(*) FROM chat_assessments"),
+        "chat_alerts": count("SELECT COUNT(*) FROM chat_assessments WHERE alert = 1"),
+        "clusters": count("SELECT COUNT(*) FROM clusters"),
+    }
+
+
+class _progress:
+    """A Rich progress bar with files/s and MB/s, fed from the writer's commits."""
+
+    def __init__(self, console: Console | None, enabled: bool, plan: _Plan, writer: _Writer):
+        self.console = console
+        self.enabled = enabled and console is not None
+        self.plan = plan
+        self.writer = writer
+        self.started = time.monotonic()
+        self.progress: Any = None
+
+    def __enter__(self) -> _progress:
+        if not self.enabled:
+            return self
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        # No refresh thread (auto_refresh off): workers are forked from this process,
+        # which must not run other threads then; the writer refreshes on each commit.
+        self.progress = Progress(
+            TextColumn("[bold]scanning[/]"),
+            BarColumn(),
+            TextColumn("{task.percentage:>5.1f}%"),
+            TextColumn("{task.fields[files]} files"),
+            TextColumn("{task.fields[rate]:.0f} files/s"),
+            TextColumn("{task.fields[mbs]:.1f} MB/s"),
+            TextColumn("{task.fields[errors]} errors"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+            auto_refresh=False,
+        )
+        self.task = self.progress.add_task(
+            "scan", total=max(self.plan.total_bytes, 1), files=0, rate=0.0, mbs=0.0, errors=0
+        )
+        self.progress.start()
+        self.writer.on_progress = self.update
+        return self
+
+    def update(self) -> None:
+        if self.progress is None:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        writer = self.writer
+        self.progress.update(
+            self.task,
+            completed=min(writer.top_bytes_done, self.plan.total_bytes),
+            files=writer.stored,
+            rate=writer.stored / elapsed,
+            mbs=writer.bytes_read / 1e6 / elapsed,
+            errors=writer.errors,
+        )
+        self.progress.refresh()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.update()
+            if not any(exc):
+                self.progress.update(self.task, completed=max(self.plan.total_bytes, 1))
+            self.progress.stop()
+            self.writer.on_progress = None
