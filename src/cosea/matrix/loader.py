@@ -42,6 +42,9 @@ from cosea.matrix.models import (
 
 DEFAULT_DATA = Path(__file__).parent / "data"
 
+#: libyaml's loader when PyYAML was built with it (several times faster), else the pure one.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: Singular names used in problem messages ("technique T0101").
 _KIND = {
     "references": "reference",
@@ -77,6 +80,9 @@ class RawMatrix:
     sources: list[Path] = field(default_factory=list)
     #: Files that could not be parsed at all; cross-checks would only add noise.
     unreadable: list[Path] = field(default_factory=list)
+    #: Entries that failed the schema; checks that count references skip, as they would
+    #: blame entries that are only unreferenced because the referrer was rejected.
+    rejected: int = 0
 
 
 class _Lines:
@@ -133,6 +139,16 @@ def _report_duplicate_keys(node: yaml.Node, problems: list[str], where: str) -> 
             _report_duplicate_keys(item, problems, where)
 
 
+def _construct(text: str, root: yaml.Node | None) -> Any:
+    if root is None:
+        return None
+    loader = _SafeLoader(text)
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def _describe_error(error: dict[str, Any], model: type[Entry]) -> tuple[str | None, str]:
     """A Pydantic error as (top-level field, plain-language problem)."""
     location = error.get("loc", ())
@@ -172,8 +188,9 @@ def _read_file(path: Path, raw: RawMatrix, problems: list[str]) -> bool:
         raw.unreadable.append(path)
         return False
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One parse into nodes (they carry line numbers), then plain data from the nodes.
+        root = yaml.compose(text, Loader=_SafeLoader)
+        data = _construct(text, root)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -254,6 +271,7 @@ def _read_file(path: Path, raw: RawMatrix, problems: list[str]) -> bool:
                     top, problem = _describe_error(detail, model)  # type: ignore[arg-type]
                     line = lines.field(section, index, top) if top else lines.item(section, index)
                     problems.append(f"{where}:{line} [{label}]: {problem}")
+                raw.rejected += 1
                 continue
             identifier = entry_id(entry)
             origin = Origin(path, lines.item(section, index))
@@ -297,6 +315,7 @@ def _merge_onto_default(extension: RawMatrix, problems: list[str]) -> RawMatrix:
         info=extension.info or base.info,
         sources=base.sources + extension.sources,
         unreadable=extension.unreadable,
+        rejected=extension.rejected,
     )
     for section in SECTIONS:
         merged.sections[section] = dict(base.sections[section])
@@ -408,7 +427,7 @@ def _cross_check(raw: RawMatrix, problems: list[str]) -> None:
         check_references("techniques", technique.id, technique.references)
 
     for tactic in tactics.values():
-        if not any(t.tactic == tactic.id for t in techniques.values()):
+        if not raw.rejected and not any(t.tactic == tactic.id for t in techniques.values()):
             report("tactics", tactic.id, "has no techniques (every tactic needs at least one)")
 
     owned: dict[str, int] = defaultdict(int)
@@ -417,7 +436,7 @@ def _cross_check(raw: RawMatrix, problems: list[str]) -> None:
             if problem := missing(stakeholders, stakeholder_id, "stakeholder"):
                 report("mitigations", mitigation.id, problem)
             owned[stakeholder_id] += 1
-        if mitigation.id not in used_mitigations:
+        if mitigation.id not in used_mitigations and not raw.rejected:
             report(
                 "mitigations",
                 mitigation.id,
@@ -426,7 +445,7 @@ def _cross_check(raw: RawMatrix, problems: list[str]) -> None:
         check_references("mitigations", mitigation.id, mitigation.references)
 
     for stakeholder in stakeholders.values():
-        if not owned.get(stakeholder.id):
+        if not owned.get(stakeholder.id) and not raw.rejected:
             report(
                 "stakeholders",
                 stakeholder.id,
