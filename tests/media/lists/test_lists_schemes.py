@@ -67,5 +67,5 @@ def test_a_scheme_can_be_added_as_configuration(cosea_home) -> None:
         "name: broken\ntitle: x\ndescription: x\ndefault_category: nope\n"
         "known_good_category: nope\ncategories: []\n"
     )
-    with pytest.raises(InputError, match="broken.yaml"):
+    with pytest.raises(InputError, match=r"broken\.yaml"):
         get_scheme("broken")
