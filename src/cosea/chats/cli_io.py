@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cosea.errors import InputError
+from cosea.types import Conversation
 
 ReaderArg = Annotated[
     str | None,
@@ -123,7 +125,7 @@ def convert_command(
         transient=True,
     )
 
-    def conversations():  # type: ignore[no-untyped-def]
+    def conversations() -> Iterator[Conversation]:
         task = progress.add_task("converting", total=None)
         for conversation in read_conversations(
             files, reader=reader, strict=strict, report=report, **options
