@@ -37,10 +37,8 @@ def test_list_one_tactic_and_other_kinds() -> None:
     result = run("list", "--tactic", "TA04")
     assert result.exit_code == 0
     assert "T0403" in result.output and "T0101" not in result.output
-    assert (
-        "Platform migration" in run("list", "tactics").output
-        or "TA04" in run("list", "tactics").output
-    )
+    tactics = run("list", "tactics")
+    assert tactics.exit_code == 0 and "Isolation and secrecy" in tactics.output
     mitigations = run("list", "mitigations", "--stakeholder", "banks-financial")
     assert (
         mitigations.exit_code == 0
@@ -82,7 +80,8 @@ def test_show_unknown_id_exits_2_with_a_message() -> None:
 def test_search() -> None:
     result = run("search", "are", "you", "alone")
     assert result.exit_code == 0
-    assert result.output.index("T0103") < result.output.index("Score") + 400
+    rows = [line for line in result.output.splitlines() if line.startswith("│ ") and "T0" in line]
+    assert "T0103" in rows[0]
     assert run("search", "zzzqqq").exit_code == 1
 
 

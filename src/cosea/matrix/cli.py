@@ -106,6 +106,80 @@ def _bullets(items: list[str]) -> Text:
     return Text("\n".join(f"• {item}" for item in items))
 
 
+def _list_tactics(matrix: Matrix) -> Table:
+    table = Table(title=f"{matrix.name} {matrix.version}: tactics in kill-chain order")
+    for column in ("Step", "ID", "Tactic", "Techniques", "Scope"):
+        table.add_column(column, no_wrap=column in ("Step", "ID"))
+    for tactic in matrix.tactics:
+        table.add_row(
+            str(matrix.tactic_order(tactic.id)),
+            tactic.id,
+            tactic.name,
+            str(len(matrix.techniques_of(tactic.id))),
+            tactic.scope,
+        )
+    return table
+
+
+def _list_mitigations(matrix: Matrix, tactic: str | None, stakeholder: str | None) -> Table:
+    mitigations = (
+        matrix.mitigations_of(stakeholder) if stakeholder else list(matrix.mitigations.values())
+    )
+    if tactic:
+        wanted = {t.id for t in matrix.techniques_of(tactic)}
+        mitigations = [
+            m
+            for m in mitigations
+            if any(t.id in wanted for t in matrix.techniques_mitigated_by(m.id))
+        ]
+    table = Table(title=f"{len(mitigations)} mitigations", title_justify="left", expand=True)
+    for column in ("ID", "Mitigation", "Kind", "Stakeholders", "Counters"):
+        table.add_column(column, no_wrap=column == "ID", style="bold" if column == "ID" else None)
+    for mitigation in mitigations:
+        table.add_row(
+            mitigation.id,
+            mitigation.name,
+            Text(mitigation.kind, style=_kind_style(mitigation.kind)),
+            ", ".join(mitigation.stakeholders),
+            ", ".join(t.id for t in matrix.techniques_mitigated_by(mitigation.id)),
+        )
+    return table
+
+
+def _list_stakeholders(matrix: Matrix) -> Table:
+    table = Table(title="Stakeholders", title_justify="left", expand=True)
+    for column in ("ID", "Stakeholder", "Mitigations", "Role"):
+        table.add_column(column, no_wrap=column == "ID", ratio=3 if column == "Role" else None)
+    for stakeholder in matrix.stakeholders.values():
+        table.add_row(
+            stakeholder.id,
+            stakeholder.name,
+            str(len(matrix.mitigations_of(stakeholder.id))),
+            stakeholder.role,
+        )
+    return table
+
+
+def _list_techniques(matrix: Matrix, tactic: str | None) -> Table:
+    tactics = [matrix.tactic(tactic)] if tactic else matrix.tactics
+    table = Table(title=f"{matrix.name} {matrix.version}", title_justify="left", expand=True)
+    table.add_column("Tactic", ratio=1)
+    table.add_column("ID", style="bold", no_wrap=True)
+    table.add_column("Technique", ratio=1)
+    table.add_column("Scope", ratio=3)
+    for item in tactics:
+        techniques = matrix.techniques_of(item.id)
+        for index, technique in enumerate(techniques):
+            table.add_row(
+                f"{item.id} {item.name}" if index == 0 else "",
+                technique.id,
+                technique.name,
+                technique.scope,
+                end_section=index == len(techniques) - 1,
+            )
+    return table
+
+
 @app.command("list")
 def list_entries(
     kind: Annotated[ListKind, typer.Argument(help="What to list.")] = ListKind.techniques,
@@ -122,78 +196,13 @@ def list_entries(
     with _user_errors():
         matrix = _load(data)
         if kind is ListKind.tactics:
-            table = Table(title=f"{matrix.name} {matrix.version}: tactics in kill-chain order")
-            for column in ("Step", "ID", "Tactic", "Techniques", "Scope"):
-                table.add_column(column, no_wrap=column in ("Step", "ID"))
-            for item in matrix.tactics:
-                table.add_row(
-                    str(matrix.tactic_order(item.id)),
-                    item.id,
-                    item.name,
-                    str(len(matrix.techniques_of(item.id))),
-                    item.scope,
-                )
-            console.print(table)
-            return
-        if kind is ListKind.mitigations:
-            mitigations = (
-                matrix.mitigations_of(stakeholder)
-                if stakeholder
-                else list(matrix.mitigations.values())
-            )
-            if tactic:
-                wanted = {t.id for t in matrix.techniques_of(tactic)}
-                mitigations = [
-                    m
-                    for m in mitigations
-                    if any(t.id in wanted for t in matrix.techniques_mitigated_by(m.id))
-                ]
-            table = Table(
-                title=f"{len(mitigations)} mitigations", title_justify="left", expand=True
-            )
-            for column in ("ID", "Mitigation", "Kind", "Stakeholders", "Counters"):
-                table.add_column(
-                    column, no_wrap=column == "ID", style="bold" if column == "ID" else None
-                )
-            for mitigation in mitigations:
-                table.add_row(
-                    mitigation.id,
-                    mitigation.name,
-                    Text(mitigation.kind, style=_kind_style(mitigation.kind)),
-                    ", ".join(mitigation.stakeholders),
-                    ", ".join(t.id for t in matrix.techniques_mitigated_by(mitigation.id)),
-                )
-            console.print(table)
-            return
-        if kind is ListKind.stakeholders:
-            table = Table(title="Stakeholders", title_justify="left", expand=True)
-            for column in ("ID", "Stakeholder", "Mitigations", "Role"):
-                table.add_column(
-                    column, no_wrap=column == "ID", ratio=3 if column == "Role" else None
-                )
-            for item in matrix.stakeholders.values():
-                table.add_row(
-                    item.id, item.name, str(len(matrix.mitigations_of(item.id))), item.role
-                )
-            console.print(table)
-            return
-
-        tactics = [matrix.tactic(tactic)] if tactic else matrix.tactics
-        table = Table(title=f"{matrix.name} {matrix.version}", title_justify="left", expand=True)
-        table.add_column("Tactic", ratio=1)
-        table.add_column("ID", style="bold", no_wrap=True)
-        table.add_column("Technique", ratio=1)
-        table.add_column("Scope", ratio=3)
-        for item in tactics:
-            techniques = matrix.techniques_of(item.id)
-            for index, technique in enumerate(techniques):
-                table.add_row(
-                    f"{item.id} {item.name}" if index == 0 else "",
-                    technique.id,
-                    technique.name,
-                    technique.scope,
-                    end_section=index == len(techniques) - 1,
-                )
+            table = _list_tactics(matrix)
+        elif kind is ListKind.mitigations:
+            table = _list_mitigations(matrix, tactic, stakeholder)
+        elif kind is ListKind.stakeholders:
+            table = _list_stakeholders(matrix)
+        else:
+            table = _list_techniques(matrix, tactic)
         console.print(table)
 
 
