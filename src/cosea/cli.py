@@ -10,6 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cosea import __version__
 from cosea.chats.cli import app as chats_app
@@ -49,7 +50,7 @@ def main() -> None:
     try:
         app()
     except CoseaError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         sys.exit(2)
 
 
