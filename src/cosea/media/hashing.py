@@ -380,6 +380,26 @@ def _hash_one(args: tuple[str, tuple[str, ...], int | None, int | None]) -> File
     return hash_file(path, signals, min_side=min_side, max_pixels=max_pixels)
 
 
+def _ready(_: int = 0) -> int:
+    return os.getpid()
+
+
+def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A started pool of ``workers`` processes (default: one per core).
+
+    Workers are forked (cheap: no re-import) and started here, before the caller
+    starts threads of its own such as a progress bar, so no thread's lock can be
+    copied into a child in a held state.
+    """
+    import multiprocessing
+
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method))
+    list(pool.map(_ready, range(count)))
+    return pool
+
+
 def hash_paths(
     paths: Iterable[str | Path],
     signals: Sequence[str] = DEFAULT_SIGNALS,
@@ -388,34 +408,22 @@ def hash_paths(
     min_side: int | None = REDUCED_MIN_SIDE,
     max_pixels: int | None = None,
     chunksize: int = 8,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[FileHashes]:
     """Hash files and folders (recursively), across ``workers`` processes, in input order.
 
-    ``workers`` defaults to the number of cores; 1 hashes in this process.
+    ``workers`` defaults to the number of cores; 1 hashes in this process. Pass a
+    ``pool`` from :func:`process_pool` to reuse one.
     """
     signals = normalise_signals(signals)
     files = (str(p) for p in iter_files(paths))
-    count = workers if workers is not None else (os.cpu_count() or 1)
     jobs = ((f, signals, min_side, max_pixels) for f in files)
+    if pool is not None:
+        yield from pool.map(_hash_one, jobs, chunksize=chunksize)
+        return
+    count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1:
         yield from map(_hash_one, jobs)
         return
-    import multiprocessing
-
-    # forkserver: workers never inherit the parent's threads (progress bars, FAISS).
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        yield from pool.map(_hash_one, jobs, chunksize=chunksize)
-
-
-__all__ = [
-    "DEFAULT_SIGNALS",
-    "FileHashes",
-    "hash_bytes",
-    "hash_file",
-    "hash_file_detailed",
-    "hash_paths",
-    "hash_stream",
-    "iter_files",
-    "normalise_signals",
-]
+    with process_pool(count) as own_pool:
+        yield from own_pool.map(_hash_one, jobs, chunksize=chunksize)

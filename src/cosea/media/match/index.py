@@ -475,12 +475,19 @@ class MatchIndex:
             "other_signals": self.other_signals,
         }
         (staging / "index.json").write_text(json.dumps(sidecar), encoding="utf-8")
-        staging.rename(target)
+        while True:
+            try:
+                staging.rename(target)
+                break
+            except OSError:  # another writer took this version number
+                number += 1
+                target = folder / f"v{number:06d}"
         pointer = folder / ".current.tmp"
         pointer.write_text(target.name, encoding="utf-8")
         os.replace(pointer, folder / "current")
         for old in folder.glob("v*"):
-            if old != target and old.is_dir():
+            older = old.name[1:].isdigit() and int(old.name[1:]) < number
+            if older and old.is_dir():
                 # Open memory maps of the old version stay valid: unlinking keeps the data.
                 shutil.rmtree(old, ignore_errors=True)
         self.changed = False

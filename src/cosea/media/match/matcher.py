@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,39 @@ class SyncReport:
         }
 
 
+@contextmanager
+def _folder_lock(folder: Path | None) -> Iterator[None]:
+    """Serialise load-sync-save of one index between processes (service workers, CLI)."""
+    if folder is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: versions are still written atomically
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def open_list_index(
     store: Any, list_name: str, *, persist: bool = True, rebuild: bool = False
 ) -> tuple[MatchIndex, SyncReport]:
     """The up-to-date index of one list: loaded, caught up and saved back when changed."""
     info = store.get_list(list_name)  # NotFound names the list
     folder = index_folder(list_name, str(store.engine.url)) if persist else None
+    with _folder_lock(folder):
+        return _open_locked(store, info, list_name, folder, rebuild)
+
+
+def _open_locked(
+    store: Any, info: Any, list_name: str, folder: Path | None, rebuild: bool
+) -> tuple[MatchIndex, SyncReport]:
     index: MatchIndex | None = None
     if folder is not None and not rebuild:
         try:
@@ -232,10 +260,11 @@ class Matcher:
         return match_record(hashes, matches)
 
     def match_paths(
-        self, paths: Iterable[str | Path], workers: int | None = None
+        self, paths: Iterable[str | Path], workers: int | None = None, pool: Any = None
     ) -> Iterator[tuple[FileHashes, list[HashMatch]]]:
         """Hash files and folders in parallel (robust variants included), match here."""
-        for hashes in hash_paths_for_matching(paths, self.hash_signals(), self.robust, workers):
+        hashed = hash_paths_for_matching(paths, self.hash_signals(), self.robust, workers, pool)
+        for hashes in hashed:
             yield hashes, self.match_hashes(hashes)
 
 
@@ -276,20 +305,22 @@ def hash_paths_for_matching(
     signals: Sequence[str],
     robust: bool,
     workers: int | None = None,
+    pool: Any = None,
 ) -> Iterator[FileHashes]:
     import os
 
+    from cosea.media.hashing import process_pool
+
     jobs = ((str(p), tuple(signals), robust) for p in iter_files(paths))
+    if pool is not None:
+        yield from pool.map(_hash_for_matching, jobs, chunksize=8)
+        return
     count = workers if workers is not None else (os.cpu_count() or 1)
     if count <= 1:
         yield from map(_hash_for_matching, jobs)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        yield from pool.map(_hash_for_matching, jobs, chunksize=8)
+    with process_pool(count) as own_pool:
+        yield from own_pool.map(_hash_for_matching, jobs, chunksize=8)
 
 
 __all__ = [

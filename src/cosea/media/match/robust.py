@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from cosea.media.images import DecodedImage
-from cosea.media.signals.pdq import buffer64, dihedral_hashes, pdq_from_pixels
+from cosea.media.signals.pdq import dihedral_hashes, pdq_from_pixels
 
 VARIANT_NOTE_PREFIX = "variant:"
 
@@ -61,7 +61,7 @@ def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
 
 def query_variants(image: DecodedImage, crops: Iterable[float] = QUERY_CROPS) -> dict[str, str]:
     """Hashes of the checked picture's variants (the original hash excluded)."""
-    variants = dihedral_hashes(buffer64(image))
+    variants = dihedral_hashes(image)
     variants.pop("original")
     for keep in crops:
         variants[f"crop{round(keep * 100)}"] = pdq_from_pixels(centre_crop(image.pixels, keep)).hash

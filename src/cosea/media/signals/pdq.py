@@ -43,17 +43,9 @@ _DCT16x64 = np.array(
 )
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-# The eight dihedral variants of a picture, as transforms of the 64×64 buffer.
-DIHEDRAL = {
-    "original": lambda b: b,
-    "rotate90": lambda b: np.rot90(b, 1),
-    "rotate180": lambda b: np.rot90(b, 2),
-    "rotate270": lambda b: np.rot90(b, 3),
-    "mirror": lambda b: b[:, ::-1],
-    "flip": lambda b: b[::-1, :],
-    "transpose": lambda b: b.T,
-    "transverse": lambda b: np.rot90(b, 2).T,
-}
+DIHEDRAL_NAMES = (
+    "original", "rotate90", "rotate180", "rotate270", "mirror", "flip", "transpose", "transverse",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +106,44 @@ def luma(pixels: np.ndarray) -> np.ndarray:
     return pixels[..., :3].astype(np.float32) @ _LUMA
 
 
-def buffer64(image: DecodedImage) -> np.ndarray:
-    """The 64×64 float buffer PDQ would compute from the full-size picture."""
+def _gray_and_weights(image: DecodedImage) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     gray = luma(image.pixels)
     rows, cols = gray.shape
     full_w, full_h = image.full_size
     if image.scale == 1:
         full_w, full_h = cols, rows
-    row_weights = _axis_weights(full_h, rows, image.scale)
-    col_weights = _axis_weights(full_w, cols, image.scale)
+    return gray, _axis_weights(full_h, rows, image.scale), _axis_weights(full_w, cols, image.scale)
+
+
+def buffer64(image: DecodedImage) -> np.ndarray:
+    """The 64×64 float buffer PDQ would compute from the full-size picture."""
+    gray, row_weights, col_weights = _gray_and_weights(image)
     return row_weights @ gray @ col_weights.T
+
+
+def dihedral_buffers(image: DecodedImage) -> dict[str, np.ndarray]:
+    """64×64 buffers of the picture's eight rotations and mirror images.
+
+    Exact: PDQ's filter is not symmetric, so flipping the buffer is not the buffer
+    of the flipped picture; flipping the weight matrices is. Transposing the
+    picture transposes the buffer (the filter is separable), which gives the rest.
+    """
+    gray, row_weights, col_weights = _gray_and_weights(image)
+    both_cols = np.concatenate([col_weights, col_weights[:, ::-1]])  # (128, W)
+    both_rows = np.concatenate([row_weights, row_weights[:, ::-1]])  # (128, H)
+    grid = both_rows @ gray @ both_cols.T  # [rows, flipped rows] x [cols, flipped cols]
+    plain, mirror = grid[:64, :64], grid[:64, 64:]
+    flip, rotate180 = grid[64:, :64], grid[64:, 64:]
+    return {
+        "original": plain,
+        "rotate90": mirror.T,
+        "rotate180": rotate180,
+        "rotate270": flip.T,
+        "mirror": mirror,
+        "flip": flip,
+        "transpose": plain.T,
+        "transverse": rotate180.T,
+    }
 
 
 def buffer64_from_pixels(pixels: np.ndarray) -> np.ndarray:
@@ -160,11 +180,11 @@ def pdq_from_pixels(pixels: np.ndarray) -> PdqHash:
     return hash_from_buffer(buffer64_from_pixels(pixels))
 
 
-def dihedral_hashes(buffer: np.ndarray) -> dict[str, str]:
-    """The hashes of the eight rotations and mirror images, from one 64×64 buffer."""
+def dihedral_hashes(image: DecodedImage) -> dict[str, str]:
+    """The PDQ hashes of the eight rotations and mirror images of a picture."""
     return {
-        name: np.packbits(hash_bits(np.ascontiguousarray(transform(buffer)))).tobytes().hex()
-        for name, transform in DIHEDRAL.items()
+        name: np.packbits(hash_bits(np.ascontiguousarray(buffer))).tobytes().hex()
+        for name, buffer in dihedral_buffers(image).items()
     }
 
 
