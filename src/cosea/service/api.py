@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import select, update
 
-from cosea.errors import InputError, NotFound
+from cosea.errors import CoseaError, InputError, NotFound, ValidationFailed
 from cosea.service import accounts, alerts, audit, media, retention, webhooks
 from cosea.service.alerts import AlertQuery, Conflict
 from cosea.service.conversations import ingest_messages
@@ -162,7 +163,7 @@ def _json(data: Any, status: int = 200) -> JSONResponse:
     summary="Add messages to a conversation and get its current assessment",
 )
 def post_messages(
-    conversation_id: Annotated[str, Field(max_length=200)],
+    conversation_id: Annotated[str, PathParam(max_length=200)],
     body: MessagesIn,
     runtime: Runtime,
     principal: Annotated[Principal, Depends(require("messages:write"))],
@@ -259,9 +260,8 @@ def _analyze_upload(
                 item["id"] = conversation.id
                 item["prediction"] = assessment.to_prediction() if assessment else None
                 results.append(item)
-        except InputError as error:
-            # Name the upload, not the temporary file.
-            raise InputError(display, error.problem, line=error.line, entry=error.entry) from None
+        except CoseaError as error:
+            raise _named(error, name, display) from None
         errors = [
             {"line": e.line, "entry": e.entry, "problem": e.problem} for e in report.errors[:50]
         ]
@@ -280,6 +280,17 @@ def _analyze_upload(
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name)
+
+
+def _named(error: CoseaError, temporary: str, display: str) -> CoseaError:
+    """The same error naming the upload the client sent, not the temporary file."""
+    if isinstance(error, InputError):
+        return InputError(display, error.problem, line=error.line, entry=error.entry)
+    if isinstance(error, ValidationFailed):
+        return ValidationFailed(display, [p.replace(temporary, display) for p in error.problems])
+    renamed = type(error).__new__(type(error))
+    renamed.args = tuple(str(a).replace(temporary, display) for a in error.args)
+    return renamed
 
 
 # ---- media ---------------------------------------------------------------------------
@@ -329,7 +340,7 @@ def _match_file(
 ) -> Response:
     if not data:
         raise Problem(422, "the uploaded file is empty", slug="bad-input")
-    hashes = media.hash_upload(data)
+    hashes = media.hash_upload(data, robust=options["robust"])
     matches = media.find_matches(runtime, hashes, options["lists"], options["robust"])
     outcome = media.record_match(
         runtime,
@@ -490,8 +501,8 @@ def _import_list(
                 source=source,
                 skip_invalid=skip_invalid,
             )
-        except InputError as error:
-            raise InputError(display, error.problem, line=error.line, entry=error.entry) from None
+        except CoseaError as error:
+            raise _named(error, path, display) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)

@@ -76,13 +76,17 @@ class LimitsAndHeaders:
                     return
         received = 0
         started = False
+        exceeded = False
 
         async def limited_receive() -> dict:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    # Frameworks turn errors while reading a body into their own 400;
+                    # flag it and answer 413 in place of whatever the app then sends.
+                    exceeded = True
                     raise _BodyTooLarge
             return message
 
@@ -90,6 +94,11 @@ class LimitsAndHeaders:
 
         async def send_with_headers(message: dict) -> None:
             nonlocal started
+            if exceeded:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._too_large(send, path, limit)
+                return
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
@@ -109,6 +118,7 @@ class LimitsAndHeaders:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLarge:
             if not started:
+                started = True
                 await self._too_large(send, path, limit)
 
     async def _too_large(self, send: Any, path: str, limit: int) -> None:

@@ -9,8 +9,10 @@ the reviewer chose to reveal one (and their wellness setting permits it).
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import io
+import os
+import tempfile
 import threading
 import time
 import uuid
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageFilter, ImageOps
-from sqlalchemy import Connection, and_, case, insert, select, update
+from sqlalchemy import Connection, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cosea.errors import CoseaError, InputError, NotFound
@@ -43,7 +45,6 @@ _state = AnalyzerState.__table__
 DEFAULT_SIGNALS = ("md5", "sha1", "sha256", "pdq")
 HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 CATEGORY_RISK = {"known-abuse": 1.0, "of-concern": 0.8}
-PDQ_THRESHOLD = 31
 THUMB_SIDE = 240
 
 
@@ -52,7 +53,8 @@ class MediaHashes:
     hashes: dict[str, str]
     pdq_quality: int | None = None
     size: int | None = None
-    native: Any = None  # the media capability's FileHashes, when it made them
+    native: Any = None  # the media capability's FileHashes
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.hashes)
@@ -86,61 +88,44 @@ class MatchOutcome:
         }
 
 
-# ---- hashing -----------------------------------------------------------------------
+# ---- hashing ------------------------------------------------------------------------
 
 
-def hash_upload(data: bytes, signals: tuple[str, ...] = DEFAULT_SIGNALS) -> MediaHashes:
-    """Hash uploaded bytes with the media capability's hashing when present."""
-    try:
-        from cosea.media.hashing import hash_bytes
-    except ImportError:
-        return _fallback_hash(data, signals)
-    native = hash_bytes(data, signals=list(signals))
-    return _from_native(native, len(data))
+def hash_upload(
+    data: bytes, signals: tuple[str, ...] = DEFAULT_SIGNALS, *, robust: bool = False
+) -> MediaHashes:
+    """Hash uploaded bytes with the media capability (robust mode adds the PDQ variants)."""
+    if robust:
+        from cosea.media.match.matcher import hash_file_robust
 
-
-def _from_native(native: Any, size: int | None) -> MediaHashes:
-    if hasattr(native, "to_dict"):
-        raw = native.to_dict()
-    elif isinstance(native, dict):
-        raw = native
-    else:
-        raw = dict(vars(native))
-    hashes: dict[str, str] = {}
-    for name in ("md5", "sha1", "sha256", "pdq"):
-        value = raw.get(name)
-        if isinstance(value, dict):
-            value = value.get("hash")
-        if isinstance(value, str) and value:
-            hashes[name] = value.lower()
-    quality = raw.get("pdq_quality", raw.get("quality"))
-    return MediaHashes(hashes, int(quality) if quality is not None else None, size, native)
-
-
-def _fallback_hash(data: bytes, signals: tuple[str, ...]) -> MediaHashes:
-    hashes = {
-        name: hashlib.new(name, data).hexdigest()
-        for name in ("md5", "sha1", "sha256")
-        if name in signals
-    }
-    quality = None
-    if "pdq" in signals:
+        handle, path = tempfile.mkstemp(prefix="cosea-media-")
         try:
-            import numpy as np
-            import pdqhash
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            native = hash_file_robust(path, list(signals), True)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        native.path = None
+    else:
+        from cosea.media.hashing import hash_bytes
 
-            with Image.open(io.BytesIO(data)) as image:
-                image = ImageOps.exif_transpose(image).convert("RGB")
-                vector, quality = pdqhash.compute(np.asarray(image))
-            bits = "".join("1" if b else "0" for b in vector)
-            hashes["pdq"] = f"{int(bits, 2):064x}"
-        except (OSError, ValueError, Image.DecompressionBombError):
-            pass  # not an image: exact hashes only
-    return MediaHashes(hashes, quality, len(data))
+        native = hash_bytes(data, signals=list(signals))
+    hashes = {
+        name: value.lower()
+        for name in ("md5", "sha1", "sha256", "pdq")
+        if isinstance(value := getattr(native, name, None), str) and value
+    }
+    notes = list(native.notes or [])
+    if native.error:
+        notes.append(native.error)
+    return MediaHashes(hashes, native.pdq_quality, len(data), native, notes)
 
 
 def hashes_from_request(given: dict[str, str]) -> MediaHashes:
     """Hashes a platform computed itself; each checked for shape."""
+    from cosea.media.hashing import FileHashes
+
     hashes = {}
     for name, value in given.items():
         name = name.lower().strip()
@@ -154,14 +139,18 @@ def hashes_from_request(given: dict[str, str]) -> MediaHashes:
         hashes[name] = value
     if not hashes:
         raise InputError("request", "give a file or at least one hash")
-    return MediaHashes(hashes)
+    return MediaHashes(hashes, native=FileHashes(path=None, **hashes))
 
 
 # ---- matching ----------------------------------------------------------------------
 
 
 class MatcherCache:
-    """Matchers by (lists, robust), rebuilt when the lists' change counter moves."""
+    """Matchers by (lists, robust), refreshed when the lists' change counter moves.
+
+    The media capability's matcher keeps each list's index on disk and catches up
+    with changes, so a refresh costs only the changes since the last one.
+    """
 
     def __init__(self, runtime: ServiceRuntime, check_seconds: float = 1.0) -> None:
         self.runtime = runtime
@@ -182,10 +171,7 @@ class MatcherCache:
     def seq(self) -> int:
         now = time.monotonic()
         if now - self._checked > self._check_seconds:
-            try:
-                self._seq = self.store().current_seq()
-            except Exception:  # no lists table yet: nothing to match
-                self._seq = -1
+            self._seq = self.store().current_seq()
             self._checked = now
         return self._seq
 
@@ -195,80 +181,18 @@ class MatcherCache:
         self._checked = 0.0
 
     def matcher(self, names: tuple[str, ...], robust: bool) -> Any:
+        from cosea.media.match import Matcher
+
         seq = self.seq()
         key = (names, robust)
         with self._lock:
             cached = self._items.get(key)
         if cached is not None and cached[0] == seq:
             return cached[1]
-        try:
-            from cosea.media.match import Matcher
-        except ImportError:
-            matcher: Any = _FallbackMatcher(self.store(), names)
-        else:
-            matcher = Matcher.for_lists(list(names), robust=robust)
-        with self._lock:
+        with self._lock:  # one build at a time: building writes the index files
+            matcher = Matcher.for_lists(list(names), engine=self.runtime.engine, robust=robust)
             self._items[key] = (seq, matcher)
         return matcher
-
-
-class _FallbackMatcher:
-    """Exact lookups and a linear PDQ scan, for when the media matcher is not installed."""
-
-    def __init__(self, store: Any, names: tuple[str, ...]) -> None:
-        self.store = store
-        self.names = list(names)
-        self.pdq = [
-            (entry, int(entry.hash, 16))
-            for name in names
-            for entry in store.iter_entries(name, signal="pdq")
-        ]
-
-    def match_hashes(self, hashes: MediaHashes) -> list[HashMatch]:
-        out: list[HashMatch] = []
-        for signal in ("md5", "sha1", "sha256"):
-            value = hashes.hashes.get(signal)
-            if value:
-                for entry in self.store.lookup(signal, value, lists=self.names):
-                    out.append(_hit(entry, signal, 0))
-        pdq = hashes.hashes.get("pdq")
-        if pdq and (hashes.pdq_quality is None or hashes.pdq_quality >= 50):
-            query = int(pdq, 16)
-            for entry, value in self.pdq:
-                distance = (query ^ value).bit_count()
-                if distance <= PDQ_THRESHOLD:
-                    out.append(_hit(entry, "pdq", distance))
-        return out
-
-
-def _hit(entry: Any, signal: str, distance: int) -> HashMatch:
-    return HashMatch(
-        list_name=entry.list_name,
-        signal=signal,
-        hash=entry.hash,
-        distance=distance,
-        category=entry.category,
-        entry_id=entry.id,
-        source=entry.source,
-    )
-
-
-def _native_query(hashes: MediaHashes) -> Any:
-    if hashes.native is not None:
-        return hashes.native
-    try:
-        from cosea.media.hashing import FileHashes
-    except ImportError:
-        return hashes
-    for build in (
-        lambda: FileHashes.from_dict(hashes.to_dict()),
-        lambda: FileHashes(**hashes.hashes),
-    ):
-        try:
-            return build()
-        except (AttributeError, TypeError, ValueError, KeyError):
-            continue
-    return hashes
 
 
 def find_matches(
@@ -280,9 +204,7 @@ def find_matches(
     names = tuple(sorted(lists)) if lists else tuple(sorted(cache.list_names()))
     if not names:
         return []
-    matcher = cache.matcher(names, robust)
-    query = hashes if isinstance(matcher, _FallbackMatcher) else _native_query(hashes)
-    return list(matcher.match_hashes(query))
+    return list(cache.matcher(names, robust).match_hashes(hashes.native))
 
 
 def _cluster(matches: list[HashMatch], hashes: MediaHashes) -> str | None:
@@ -321,7 +243,7 @@ def record_match(
 ) -> MatchOutcome:
     """Store the match record (and the file when allowed) and keep the alert current."""
     platform = principal.platform or "console"
-    notes: list[str] = []
+    notes: list[str] = list(hashes.notes)
     stored_path = None
     if keep and data is not None:
         if runtime.media_storage_allowed():
@@ -572,10 +494,3 @@ def media_view(
         )
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise InputError(f"media {media_id}", f"cannot be shown as a picture ({error})") from None
-
-
-def media_in_alert(connection: Connection, alert_row: Any) -> list[Any]:
-    clause = _media.c.alert_id == alert_row.id
-    if alert_row.conversation_id is not None:
-        clause = clause | (_media.c.conversation_id == alert_row.conversation_id)
-    return connection.execute(select(_media).where(and_(clause)).order_by(_media.c.id)).all()
