@@ -16,27 +16,133 @@ from typing import Any, ClassVar
 
 from cosea.types import ContextSignal, Message, Participant, TechniqueHit
 
+Edit = tuple[int, int, int, int]  # (new_start, new_end, old_start, old_end)
 
-@dataclass(slots=True)
+
 class NormalizedText:
     """A message's text after normalisation, with a map back to the original.
 
     ``text`` is what patterns run on; ``offsets[i]`` is the index in ``original``
     of ``text[i]`` (``offsets`` has ``len(text) + 1`` entries, the last one
     ``len(original)``), so a span found in ``text`` converts to the original.
+
+    Work is done on first use: :meth:`deferred` wraps a raw message, ``folded``
+    (case-folded, Unicode-normalised, same words) is cheap and is what
+    prefilters look at, and ``text`` and ``offsets`` are only computed for the
+    few messages a prefilter lets through.
     """
 
-    original: str
-    text: str
-    offsets: list[int]
+    __slots__ = ("_fold_edits", "_folded", "_offsets", "_stages", "_text", "original")
+
+    def __init__(
+        self, original: str, text: str | None = None, offsets: list[int] | None = None
+    ) -> None:
+        self.original = original
+        self._text = text
+        self._offsets = offsets
+        self._stages: list[tuple[int, int, list[Edit]]] | None = None
+        self._folded: str | None = None
+        self._fold_edits: list[Edit] | None = None
+
+    @classmethod
+    def deferred(cls, original: str) -> NormalizedText:
+        """Normalise ``original`` lazily, on first access to ``text``."""
+        return cls(original)
+
+    @classmethod
+    def from_edits(
+        cls, original: str, text: str, stages: list[tuple[int, list[Edit]]]
+    ) -> NormalizedText:
+        """``stages``: per normalisation step, (length after it, its edits), in order."""
+        result = cls(original, text)
+        result._set_stages(stages)
+        return result
+
+    def _set_stages(self, stages: list[tuple[int, list[Edit]]]) -> None:
+        lengths = [len(self.original)] + [length for length, _ in stages]
+        self._stages = [(lengths[i + 1], lengths[i], edits) for i, (_, edits) in enumerate(stages)]
+
+    @property
+    def folded(self) -> str:
+        """Case-folded, NFKC, accent-free text with emoji tokens; words not yet rewritten."""
+        if self._folded is None:
+            from cosea.chats.normalize import fold
+
+            self._folded, self._fold_edits = fold(self.original)
+        return self._folded
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            from cosea.chats.normalize import normalize_folded
+
+            folded = self.folded
+            text, stages = normalize_folded(self.original, folded, self._fold_edits or [])
+            self._text = text
+            if stages:
+                self._set_stages(stages)
+        return self._text
+
+    @property
+    def offsets(self) -> list[int]:
+        if self._offsets is None:
+            self._offsets = self._build_offsets()
+        return self._offsets
+
+    def _build_offsets(self) -> list[int]:
+        text = self.text
+        if not self._stages:
+            if len(text) == len(self.original):
+                return list(range(len(text) + 1))
+            raise ValueError("normalised text changed length but recorded no edits")
+        from cosea.chats.normalize import offsets_from_edits
+
+        composed: list[int] | None = None
+        for new_length, old_length, edits in self._stages:
+            if not edits:
+                continue
+            step = offsets_from_edits(new_length, old_length, edits)
+            composed = step if composed is None else [composed[i] for i in step]
+        return composed if composed is not None else list(range(len(text) + 1))
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
-        if not self.offsets:
+        offsets = self.offsets
+        if not offsets:
             return (0, 0)
-        start = min(max(start, 0), len(self.offsets) - 1)
-        end = min(max(end, start), len(self.offsets) - 1)
-        original_end = self.offsets[end - 1] + 1 if end > start else self.offsets[start]
-        return (self.offsets[start], min(original_end, len(self.original)))
+        start = min(max(start, 0), len(offsets) - 1)
+        end = min(max(end, start), len(offsets) - 1)
+        original_end = offsets[end - 1] + 1 if end > start else offsets[start]
+        return (offsets[start], min(original_end, len(self.original)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NormalizedText):
+            return NotImplemented
+        return (self.original, self.text, self.offsets) == (
+            other.original,
+            other.text,
+            other.offsets,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"NormalizedText(original={self.original!r}, text={self.text!r})"
+
+
+SPEAKER_SIDES = ("adult-side", "child-side", "any")
+
+
+@dataclass(slots=True)
+class PatternHit(TechniqueHit):
+    """A technique hit from a phrase pattern, with the side it is typically risky from.
+
+    ``side`` is ``adult-side`` (counts when the speaker turns out to be the
+    suspect: "how old r u" between two children is small talk) or ``any``.
+    ``pattern`` names the pattern that matched, for the reviewer's explanation.
+    """
+
+    side: str = "any"
+    pattern: str | None = None
 
 
 @dataclass(slots=True)

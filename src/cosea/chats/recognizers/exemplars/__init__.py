@@ -1,0 +1,1 @@
+"""Exemplar phrases per technique for the optional semantic recognizer (YAML)."""
