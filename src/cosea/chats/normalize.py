@@ -577,9 +577,10 @@ def normalize_folded(
 
 
 def normalize(text: str) -> NormalizedText:
-    """The canonical form the recognizers match on, with offsets back to ``text``."""
-    folded, fold_edits = fold(text)
-    normalized, stages = normalize_folded(text, folded, fold_edits)
-    if not stages:
-        return NormalizedText(text, normalized)
-    return NormalizedText.from_edits(text, normalized, stages)
+    """The canonical form the recognizers match on, with offsets back to ``text``.
+
+    The work happens on first use of ``.text`` (``.folded`` is cheaper still):
+    the prefilters of the recognizers settle most messages on the folded text,
+    so most messages are never fully normalised.
+    """
+    return NormalizedText.deferred(text)

@@ -31,7 +31,6 @@ from typing import Any
 
 import yaml
 
-from cosea.chats.normalize import ABBREVIATIONS
 from cosea.chats.recognizers._anchors import plan, split_alternatives
 from cosea.chats.recognizers._regex import WORD_END
 from cosea.chats.recognizers.base import (
@@ -315,6 +314,8 @@ class Prefilter:
         self.exact = exact
         # Raw (folded, not yet normalised) words: abbreviations stand for the
         # words they expand to.
+        from cosea.chats.normalize import ABBREVIATIONS  # normalize imports this package
+
         raw = dict(exact)
         for short, expansion in ABBREVIATIONS.items():
             mask = 0
