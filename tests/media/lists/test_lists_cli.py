@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from lists_helpers import md5_of, pdq_of, sha1_of
 from typer.testing import CliRunner
 
@@ -14,6 +15,12 @@ from cosea.errors import CoseaError, ValidationFailed
 from cosea.media.lists import ListStore
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rich wraps at 80 columns without a terminal; long temporary paths would split.
+    monkeypatch.setenv("COLUMNS", "300")
 
 
 def cosea(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]

@@ -36,7 +36,10 @@ from cosea.media.lists.models import hash_entries
 from cosea.media.lists.schemes import CategoryScheme, get_scheme
 from cosea.media.lists.store import _IN_CHUNK, ListStore, _now, next_seq
 
-BATCH_ROWS = 100_000
+# Rows held before writing. An import up to this size is written in one sorted pass,
+# so index inserts are sequential; row tuples share their hash strings with the
+# duplicate check, so a million rows cost about 150 MB.
+BATCH_ROWS = 1_000_000
 # A list this large is checked for duplicates batch by batch instead of being read
 # into memory up front.
 PRELOAD_EXISTING_UP_TO = 3_000_000
@@ -218,6 +221,8 @@ def import_records(
                 batch.clear()
 
             default_source = source or info.source
+            signal_names: dict[str, str] = {}
+            validators: dict[str, Any] = {}
             for item in items:
                 if isinstance(item, Problem):
                     problem(item.problem, item.line, item.entry)
@@ -227,12 +232,16 @@ def import_records(
                     continue
                 record: Record = item
                 try:
-                    signal = (
-                        canonical_signal(record.signal)
-                        if record.signal
-                        else infer_signal(record.hash)
-                    )
-                    hash_value = validator(signal)(record.hash)
+                    if record.signal:
+                        signal = signal_names.get(record.signal)
+                        if signal is None:
+                            signal = signal_names[record.signal] = canonical_signal(record.signal)
+                    else:
+                        signal = infer_signal(record.hash)
+                    check = validators.get(signal)
+                    if check is None:
+                        check = validators[signal] = validator(signal)
+                    hash_value = check(record.hash)
                     entry_category = resolve_category(record.category, record.category_scheme)
                 except (HashProblem, ValueError) as error:
                     problem(str(error), record.line, record.entry)
