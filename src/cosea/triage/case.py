@@ -558,14 +558,14 @@ _TEXT_COLUMNS = frozenset({"path", "source", "container", "name", "original_name
 
 
 def _column_value(name: str, value: Any) -> Any:
+    if name in {"ext_mismatch", "pdq_low_quality"}:
+        return 1 if value else 0
     if value is None:
         return None
     if name in _TEXT_COLUMNS:
         return db_text(str(value))
     if name in {"exif", "vpdq"}:
         return json.dumps(value, sort_keys=True, default=str)
-    if name in {"ext_mismatch", "pdq_low_quality"}:
-        return 1 if value else 0
     return value
 
 

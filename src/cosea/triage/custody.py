@@ -139,12 +139,15 @@ def check(case: Case) -> ChainReport:
     recorded_count = case.meta("custody_count")
     actual_head, actual_count = head(case)
     if recorded_count is not None and int(recorded_count) != actual_count:
+        recorded = int(recorded_count)
+        if recorded < actual_count:
+            where = "entries were added outside cosea"
+        elif problems:
+            where = "entries were removed"
+        else:  # every link holds: only the newest entries can be missing
+            where = "entries at the end were removed"
         problems.append(
-            f"custody log holds {actual_count} entries but the case recorded {recorded_count}: "
-            "entries at the end were removed"
-            if int(recorded_count) > actual_count
-            else f"custody log holds {actual_count} entries but the case recorded "
-            f"{recorded_count}: entries were added outside cosea"
+            f"custody log holds {actual_count} entries but the case recorded {recorded}: {where}"
         )
     elif recorded_head is not None and recorded_head != actual_head:
         problems.append("custody head hash differs from the one the case recorded")

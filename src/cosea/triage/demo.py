@@ -32,7 +32,7 @@ _START = datetime(2024, 3, 2, 9, 15, 0)
 _FIXED_MTIME = datetime(2024, 4, 1, 12, 0, 0).timestamp()
 
 
-def _scene(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+def generated_picture(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
     """A generated landscape: sky gradient, a sun, hills and a few shapes."""
     rng = random.Random(seed)
     width, height = size
@@ -193,7 +193,7 @@ def demo_folder(out: Path) -> dict[str, Any]:
     originals: dict[str, Image.Image] = {}
     for number in range(1, 13):
         name = f"IMG_{number:04d}.jpg"
-        image = _scene(number)
+        image = generated_picture(number)
         originals[name] = image
         taken = _START + timedelta(days=number // 3, hours=number * 2, minutes=number * 7)
         gps = (

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import platform
 import queue
+import sqlite3
 import sys
 import time
 from collections import deque
@@ -109,8 +110,27 @@ _worker_analyzer: Analyzer | None = None
 _worker_queue: Any = None
 
 
-def _init_worker(settings: AnalysisSettings, results: Any) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when the scanning process dies (even by kill -9).
+
+    Forked workers share the task pipe's write end, so without this they would wait
+    on it forever after their parent was killed.
+    """
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _init_worker(settings: AnalysisSettings, results: Any, parent: int) -> None:
     global _worker_analyzer, _worker_queue
+    _die_with_parent(parent)
     _worker_queue = results
     _worker_analyzer = Analyzer(settings, _worker_outbox.append)
 
@@ -176,14 +196,25 @@ class _Writer:
     def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         self._begin()
-        if kind == "file":
-            self._file(message[1])
-        elif kind == "error":
-            _, path, error_kind, reason = message
-            self.case.add_error(path, error_kind, reason, self.scan_id)
+        conn = self.case.conn
+        # One savepoint per message: a record the database refuses costs that record
+        # (recorded as an error), never the batch around it.
+        conn.execute("SAVEPOINT message")
+        try:
+            if kind == "file":
+                self._file(message[1])
+            elif kind == "error":
+                _, path, error_kind, reason = message
+                self.case.add_error(path, error_kind, reason, self.scan_id)
+                self.errors += 1
+            elif kind == "container":
+                self.case.mark_container(db_text(message[1]["path"]), message[1], self.scan_id)
+        except sqlite3.Error as error:
+            conn.execute("ROLLBACK TO message")
+            path = message[1]["path"] if kind in {"file", "container"} else str(message[1])
+            self.case.add_error(path, "internal-error", f"could not store: {error}", self.scan_id)
             self.errors += 1
-        elif kind == "container":
-            self.case.mark_container(db_text(message[1]["path"]), message[1], self.scan_id)
+        conn.execute("RELEASE message")
         self.pending += 1
         self.maybe_commit()
 
@@ -382,7 +413,7 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
             options.workers,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(options.analysis, results),
+            initargs=(options.analysis, results, os.getpid()),
         )
         inflight: dict[int, tuple[Future[int], list[DiskItem], int]] = {}
         broken = False

@@ -113,9 +113,8 @@ def _check_folder(case: Case, source: str, recorded: dict[str, Any] | None) -> S
     if recorded is None:
         check.differences.append("no source hash in the custody log (was the scan finished?)")
         return check
-    if check.current == check.recorded:
-        return check
-    # Say which files differ, against the case's file records of the last scan.
+    # The case's file records must still give the manifest the custody log recorded;
+    # they are what the per-file comparison below (and every report) relies on.
     scan_id = recorded.get("scan")
     prefix = source.rstrip("/") + "/"
     stored: dict[str, str | None] = {}
@@ -128,12 +127,13 @@ def _check_folder(case: Case, source: str, recorded: dict[str, Any] | None) -> S
         stored[path[len(prefix) :] if path.startswith(prefix) else path] = (
             sha256 if status == "ok" else None
         )
-    stored_manifest = folder_manifest(stored.items())
-    if stored_manifest != check.recorded:
+    if folder_manifest(stored.items()) != check.recorded:
         check.differences.append(
             "the case's file records no longer give the manifest the custody log recorded "
             "(the files table was edited)"
         )
+    if check.current == check.recorded:
+        return check
     current = {db_text(r): h for r, h in lines}
     added = sorted(set(current) - set(stored))
     removed = sorted(set(stored) - set(current))
