@@ -105,7 +105,9 @@ class LimitsAndHeaders:
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"no-referrer"))
                 if console:
-                    headers.append((b"content-security-policy", CONSOLE_CSP.encode()))
+                    # A page that sets its own policy (the sandboxed matrix view) keeps it.
+                    if not any(name == b"content-security-policy" for name, _ in headers):
+                        headers.append((b"content-security-policy", CONSOLE_CSP.encode()))
                     headers.append((b"cache-control", b"no-store"))
                     if not path.startswith("/console/matrix/view"):
                         headers.append((b"x-frame-options", b"DENY"))

@@ -81,7 +81,8 @@ def serve_command(
     console.print(
         f"[bold]cosea service[/] on http://{host}:{port}  "
         f"console: http://{host}:{port}/console  API docs: http://{host}:{port}/docs  "
-        f"({workers} worker{'s' if workers > 1 else ''}, {runtime.engine.dialect.name})"
+        f"({workers} worker{'s' if workers > 1 else ''}, {runtime.engine.dialect.name})",
+        soft_wrap=True,
     )
     if workers == 1:
         from cosea.service.app import create_app
@@ -101,23 +102,31 @@ def serve_command(
 
 
 def _print_demo(console, summary: dict, host: str, port: int) -> None:  # type: ignore[no-untyped-def]
-    from rich.table import Table
-
-    table = Table(title="Demo logins (generated now; printed once)", show_lines=False)
-    table.add_column("role")
-    table.add_column("username")
-    table.add_column("password")
+    roles = {
+        "reviewer": "works the alert queue",
+        "analyst": "techniques and statistics, pseudonymised",
+        "auditor": "the audit log",
+        "admin": "users, keys, lists",
+    }
+    console.print("[bold]Demo logins[/] (generated now, shown once):")
     for username, password in summary["logins"].items():
-        table.add_row(username, username, password)
-    console.print(table)
+        console.print(
+            f"  {username:<9} password  [bold]{password}[/]   ({roles.get(username, '')})",
+            highlight=False,
+        )
     if summary.get("loaded_now"):
         console.print(
             f"demo data: {summary.get('conversations', 0)} conversations streamed in, "
             f"{summary.get('media', 0)} benign pictures matched against list 'demo-known'"
         )
-        console.print(f"demo platform API key (shown once): [bold]{summary.get('api_key')}[/]")
+        console.print(
+            f"demo platform API key (shown once): {summary.get('api_key')}",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(
-        f"Open http://{host}:{port}/console and log in as [bold]reviewer[/] to work the queue."
+        f"Open http://{host}:{port}/console and log in as [bold]reviewer[/] to work the queue.",
+        soft_wrap=True,
     )
 
 

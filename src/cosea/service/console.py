@@ -348,9 +348,10 @@ async def logout(request: Request) -> Response:
 @router.get("")
 def home(request: Request) -> Response:
     principal = _user(request)
-    for _key, _label, href in _nav(principal):
-        return RedirectResponse(href, status_code=303)
-    return RedirectResponse("/console/settings", status_code=303)
+    landing = {"auditor": "/console/audit", "admin": "/console/admin"}.get(principal.role)
+    if landing is None:
+        landing = _nav(principal)[0][2]
+    return RedirectResponse(landing, status_code=303)
 
 
 # ---- queue -----------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def load_demo(runtime: ServiceRuntime) -> dict[str, Any]:
 def _demo_media(
     runtime: ServiceRuntime, principal: Principal, conversations: list[Conversation]
 ) -> int:
-    from cosea.media.lists import ListStore, import_records, records_from_dicts
+    from cosea.media.lists import ListStore
 
     store = ListStore(runtime.engine)
     if not store.has_list(DEMO_LIST):
@@ -141,9 +141,10 @@ def _demo_media(
                         "signal": signal,
                         "category": "known-abuse",
                         "series": f"demo-series-{seed + 1}",
+                        "source": "demo",
                     }
                 )
-    import_records(store, DEMO_LIST, records_from_dicts(entries), source_name="demo", source="demo")
+    store.add_entries(DEMO_LIST, entries)
     if runtime.matchers is not None:
         runtime.matchers.invalidate()
     from sqlalchemy import select
