@@ -190,3 +190,24 @@ def test_declared_ages_shift_suspicion(model, registry):
 
 def test_grooming_lines_fixture_is_sane():
     assert GROOMING[0][0] == "u2"
+
+
+def test_scratch_codec_round_trips_records_and_refuses_foreign_classes():
+    from datetime import UTC, datetime
+
+    from cosea.chats.analysis import scratch
+    from cosea.types import Participant
+
+    value = {
+        "ages": Participant("u1", declared_age=13, extra={"k": (1, 2)}),
+        "seen": {("u1", "u2"), ("u2", "u3")},
+        "at": datetime(2026, 1, 1, tzinfo=UTC),
+        "counts": {1: "a"},
+    }
+    encoded = json.loads(json.dumps(scratch.encode(value)))
+    assert scratch.decode(encoded) == value
+    forged = {"__dataclass__": "subprocess:Popen", "fields": {}}
+    with pytest.raises(InputError, match="refusing"):
+        scratch.decode(forged)
+    with pytest.raises(TypeError, match="no JSON form"):
+        scratch.encode({"x": object()})

@@ -18,7 +18,7 @@ from analysis_helpers import (
 
 from cosea.chats.analysis import FEATURE_NAMES, analyze_conversation
 from cosea.chats.model import MODEL_FORMAT, RiskModel, load_model
-from cosea.chats.model.training import fit_model
+from cosea.chats.model.training import DEFAULT_FEATURES, fit_model
 from cosea.errors import CoseaError, InputError
 from cosea.types import ConversationClass
 
@@ -120,7 +120,8 @@ def test_fit_produces_a_valid_calibrated_model(tmp_path: Path):
     assert 0.0 < model.alert_threshold < 1.0
     assert model.metadata["conversations"] == len(data)
     assert model.metadata["prefixes"] == sum(len(c.messages) for c in data)
-    assert set(model.metadata["features"]) == set(FEATURE_NAMES)
+    assert list(model.metadata["features"]) == list(DEFAULT_FEATURES) == model.risk.features
+    assert set(DEFAULT_FEATURES) <= set(FEATURE_NAMES)
     sextortion = analyze_conversation(data[1], model, keyword_registry(), normalizer=lower)
     assert sextortion.alert and sextortion.cls == ConversationClass.SEXTORTION
     assert sextortion.suspect == "u2"

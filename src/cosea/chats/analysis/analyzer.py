@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cosea.chats.analysis import scratch
 from cosea.chats.analysis.pipeline import Normalizer, resolve
 from cosea.chats.analysis.tactics import reason_for, tactic_of, tactic_rank
 from cosea.chats.model import RiskModel, resolve_model
@@ -56,7 +57,7 @@ TARGET_KINDS = frozenset({"target_cue"})
 #: How much a participant's own age claims shift suspicion towards or away from them.
 ADULT_FACTOR = 1.25
 MINOR_FACTOR = 0.8
-AGE_KINDS = ("age", "self_disclosed_age", "declared_age", "disclosed_age", "stated_age")
+AGE_KINDS = frozenset({"age", "self_disclosed_age", "declared_age", "attributed_age", "stated_age"})
 
 
 @dataclass(slots=True)
@@ -224,6 +225,8 @@ class ConversationAnalyzer:
         if age is not None and person is not None:
             person.disclosed_age = age
         weight = max(0.0, float(signal.weight or 0.0))
+        if signal.kind in AGE_KINDS:
+            return True  # information (who is a minor), not suspicion by itself
         if signal.kind in TARGET_KINDS:
             # What the target says ("please dont post it") raises the risk of the
             # conversation and points away from the speaker, not at them.
@@ -408,6 +411,7 @@ class ConversationAnalyzer:
             minor_present=minor_present,
             age_gap_years=gap,
             context=suspect.context_weight + self.conversation_context,
+            tactic_max=tactic_max,
         )
 
     def _refresh(self, message_id: str | None, findings: list[tuple[_Person, Evidence]]) -> None:
@@ -531,7 +535,7 @@ class ConversationAnalyzer:
             "people": [p.to_dict() for p in self._people.values()],
             "context": [s.to_dict() for s in self._context],
             "signal_keys": [list(k) for k in self._context_keys],
-            "scratch": self.context.scratch,
+            "scratch": scratch.encode(self.context.scratch),
             "suspect": self.suspect,
             "risk": self.risk,
             "alert": self.alert,
@@ -578,7 +582,7 @@ class ConversationAnalyzer:
         analyzer._context_keys = {tuple(k) for k in state.get("signal_keys", [])} or {
             _signal_key(s) for s in analyzer._context
         }
-        analyzer.context.scratch = state.get("scratch") or {}
+        analyzer.context.scratch = scratch.decode(state.get("scratch") or {})
         analyzer.suspect = state.get("suspect")
         analyzer.alert = bool(state["alert"])
         analyzer.alert_message = state.get("alert_message")

@@ -25,6 +25,24 @@ FEATURES: dict[str, str] = {
     "age_gap": "suspect's known age minus the youngest other participant's, in decades",
     "context": "weight of context signals about the suspect (new account, fan-out, age claims)",
 }
+#: Kill-chain tactics (shared/spec/cosea-matrix.md); one feature each.
+TACTICS: tuple[str, ...] = tuple(f"TA{n:02d}" for n in range(1, 11))
+TACTIC_NAMES = {
+    "TA01": "reconnaissance",
+    "TA02": "deceptive access",
+    "TA03": "trust building",
+    "TA04": "isolation and secrecy",
+    "TA05": "sexualisation",
+    "TA06": "content solicitation",
+    "TA07": "coercion and extortion",
+    "TA08": "contact offending",
+    "TA09": "concealment",
+    "TA10": "monetisation and distribution",
+}
+for _tactic in TACTICS:
+    FEATURES[f"tactic_{_tactic}"] = (
+        f"strongest hit of the suspect on {_tactic} ({TACTIC_NAMES[_tactic]})"
+    )
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
 
 #: Tactics from sexualisation on: their presence is what separates an offence from
@@ -58,6 +76,7 @@ def feature_vector(
     minor_present: bool,
     age_gap_years: float | None,
     context: float,
+    tactic_max: dict[str, float] | None = None,
 ) -> list[float]:
     """The vector in :data:`FEATURE_NAMES` order."""
     gap = 0.0 if age_gap_years is None else max(-1.0, min(2.0, age_gap_years / 10.0))
@@ -74,4 +93,5 @@ def feature_vector(
         1.0 if minor_present else 0.0,
         gap,
         min(CONTEXT_CAP, context),
+        *((tactic_max or {}).get(t, 0.0) for t in TACTICS),
     ]

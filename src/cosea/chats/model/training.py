@@ -42,7 +42,22 @@ from cosea.types import Conversation, ConversationClass
 DEFAULT_C = 0.3
 DEFAULT_HALF_LIFE = 8.0
 DEFAULT_FALSE_ALARM_TARGET = 0.05
-CLASS_FEATURES = ("coercion", "furthest_stage")
+CLASS_FEATURES = ("tactic_TA07", "furthest_stage")
+#: The risk model's inputs: evidence, kill-chain order, who it comes from, recency,
+#: context, and the strongest hit per tactic. ``max_confidence``, ``severe`` and
+#: ``coercion`` are left out: the per-tactic maxima already carry them.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "evidence",
+    "distinct_tactics",
+    "progression",
+    "furthest_stage",
+    "suspect_share",
+    "recent",
+    "minor_present",
+    "age_gap",
+    "context",
+    *(f"tactic_TA{n:02d}" for n in range(1, 11)),
+)
 TECHNIQUE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(0, 20))
 
 
@@ -169,6 +184,9 @@ def replay(
     """Conversation-level outcome of alerting at ``threshold`` (streaming, no look-ahead)."""
     tp = fp = fn = benign = 0
     delays: list[int] = []
+    penalties: list[float] = []
+    lengths = sorted(len(t.vectors) for t in traces if t.risky) or [2]
+    p = math.log(3) / max(1.0, median(lengths) - 1)
     for trace, probs in zip(traces, probabilities, strict=True):
         alert = first_alert(probs, threshold)
         if trace.risky:
@@ -177,6 +195,7 @@ def replay(
             else:
                 tp += 1
                 delays.append(max(0, alert - (trace.first_risk_index or 0)))
+                penalties.append(-1.0 + 2.0 / (1.0 + math.exp(-p * alert)))
         else:
             benign += 1
             fp += alert is not None
@@ -184,6 +203,7 @@ def replay(
         "f05": _f_beta(tp, fp, fn, 0.5),
         "false_alarm_rate": fp / benign if benign else 0.0,
         "median_delay": float(median(delays)) if delays else math.inf,
+        "speed": 1.0 - median(penalties) if penalties else 0.0,
         "tp": tp,
         "fp": fp,
         "fn": fn,
@@ -199,7 +219,14 @@ def choose_threshold(
     traces: Sequence[Trace],
     probabilities: Sequence[Sequence[float]],
     false_alarm_target: float = DEFAULT_FALSE_ALARM_TARGET,
+    objective: str = "latency",
 ) -> tuple[float, dict[str, float]]:
+    """The alert threshold: best objective among those within the false-alarm target.
+
+    ``latency`` (default) maximises F0.5 times the eSPD speed factor (penalty 0.5 at
+    the median risky length), trading a little precision for earlier alerts;
+    ``f05`` maximises F0.5 and breaks ties by the shorter median delay.
+    """
     peaks = sorted({max(p, default=0.0) for p in probabilities})
     best: tuple[tuple[float, ...], float, dict[str, float]] | None = None
     for i, upper in enumerate(peaks):
@@ -209,7 +236,10 @@ def choose_threshold(
         threshold = 1 / (1 + math.exp(-(_logit(lower) + _logit(upper)) / 2))
         outcome = replay(traces, probabilities, threshold)
         feasible = outcome["false_alarm_rate"] <= false_alarm_target + 1e-9
-        key = (float(feasible), outcome["f05"], -outcome["median_delay"], -threshold)
+        if objective == "latency":
+            key = (float(feasible), outcome["f05"] * outcome["speed"], outcome["f05"], -threshold)
+        else:
+            key = (float(feasible), outcome["f05"], -outcome["median_delay"], -threshold)
         if best is None or key > best[0]:
             best = (key, threshold, outcome)
     if best is None:
@@ -240,13 +270,13 @@ def technique_f1(
 # -- fitting ------------------------------------------------------------------------------
 
 
-def _design(traces: Sequence[Trace]) -> tuple[Any, Any, Any, Any]:
+def _design(traces: Sequence[Trace], columns: Sequence[int]) -> tuple[Any, Any, Any, Any]:
     import numpy as np
 
     rows, labels, weights, groups = [], [], [], []
     for g, trace in enumerate(traces):
         n = len(trace.vectors)
-        rows.extend(trace.vectors)
+        rows.extend([v[i] for i in columns] for v in trace.vectors)
         labels.extend(trace.labels())
         weights.extend([1.0 / n] * n)
         groups.extend([g] * n)
@@ -281,6 +311,8 @@ def fit_from_traces(
     half_life: float = DEFAULT_HALF_LIFE,
     false_alarm_target: float = DEFAULT_FALSE_ALARM_TARGET,
     folds: int = 5,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    threshold_objective: str = "latency",
     metadata: dict[str, Any] | None = None,
 ) -> RiskModel:
     import numpy as np
@@ -293,7 +325,8 @@ def fit_from_traces(
     classes = {t.gold_class for t in traces}
     if ConversationClass.BENIGN not in classes or classes == {ConversationClass.BENIGN}:
         raise CoseaError("training needs both benign and risky (grooming/sextortion) conversations")
-    x, y, w, groups = _design(traces)
+    columns = [FEATURE_NAMES.index(f) for f in features]
+    x, y, w, groups = _design(traces, columns)
     means, scales, coef, intercept = _fit_linear(x, y, w, c)
 
     # Out-of-fold scores: each conversation scored by a model that never saw it.
@@ -312,7 +345,9 @@ def fit_from_traces(
         n = len(trace.vectors)
         probabilities.append([calibration(float(v)) for v in oof[start : start + n]])
         start += n
-    threshold, outcome = choose_threshold(traces, probabilities, false_alarm_target)
+    threshold, outcome = choose_threshold(
+        traces, probabilities, false_alarm_target, objective=threshold_objective
+    )
 
     # Class model on risky conversations, from the state at their last message.
     risky = [t for t in traces if t.risky and t.vectors]
@@ -353,12 +388,13 @@ def fit_from_traces(
             "median_alert_delay": outcome["median_delay"],
             "technique_f1": round(technique_f1(traces, alerted, technique_threshold), 4),
         },
-        "features": dict(FEATURES),
+        "features": {f: FEATURES[f] for f in features},
+        "threshold_objective": threshold_objective,
     }
     info.update(metadata or {})
     return RiskModel(
         risk=LinearPart(
-            list(FEATURE_NAMES),
+            list(features),
             [float(v) for v in coef],
             float(intercept),
             [float(v) for v in means],
