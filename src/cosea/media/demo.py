@@ -35,7 +35,7 @@ def benign_picture(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image
         ground = _smooth_noise(nrng, width, height)
     image = Image.fromarray(ground, "RGB")
     draw = ImageDraw.Draw(image, "RGBA")
-    for _ in range(rng.randint(4, 10)):
+    for _ in range(rng.randint(10, 18)):
         colour = (*(rng.randrange(256) for _ in range(3)), rng.randint(120, 255))
         x0, y0 = rng.uniform(-0.2, 1.0) * width, rng.uniform(-0.2, 1.0) * height
         x1 = x0 + rng.uniform(0.1, 0.6) * width

@@ -384,6 +384,16 @@ def _ready(_: int = 0) -> int:
     return os.getpid()
 
 
+def _worker_setup() -> None:
+    # Each worker is one of several processes sharing the cores: one BLAS thread each.
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+    except ImportError:
+        pass
+
+
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     """A started pool of ``workers`` processes (default: one per core).
 
@@ -395,7 +405,11 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
 
     count = workers if workers is not None else (os.cpu_count() or 1)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method))
+    pool = ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_worker_setup,
+    )
     list(pool.map(_ready, range(count)))
     return pool
 

@@ -14,7 +14,9 @@ from cosea.media.match.pdq_index import PdqIndex, brute_force
 from cosea.media.match.robust import (
     VARIANT_NOTE_PREFIX,
     query_variants,
+    variant_entries,
     variant_hashes,
+    variant_note,
     variant_of,
 )
 
@@ -33,6 +35,8 @@ __all__ = [
     "match_record",
     "open_list_index",
     "query_variants",
+    "variant_entries",
     "variant_hashes",
+    "variant_note",
     "variant_of",
 ]

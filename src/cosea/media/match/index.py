@@ -166,11 +166,13 @@ class MatchIndex:
         self.categories = _Strings()
         self.sources = _Strings()
         self.variants = _Strings()
+        self.origins = _Strings()  # original PDQ hash of index-side variant entries
         self.entry_id = _Column(np.int64)
         self.list_code = _Column(np.int32)
         self.category_code = _Column(np.int32)
         self.source_code = _Column(np.int32)
         self.variant_code = _Column(np.int32)
+        self.origin_code = _Column(np.int32)
         self.signal_code = _Column(np.int8)
         self.enabled = _Column(np.bool_)
         self.exact = {signal: _ExactSet(width) for signal, width in EXACT_SIGNALS.items()}
@@ -226,9 +228,9 @@ class MatchIndex:
         self.list_code.extend([self.lists.code(e.list_name) for e in entries])
         self.category_code.extend([self.categories.code(e.category) for e in entries])
         self.source_code.extend([self.sources.code(e.source) for e in entries])
-        self.variant_code.extend(
-            [self.variants.code(variant_of(getattr(e, "notes", None))) for e in entries]
-        )
+        marks = [variant_of(getattr(e, "notes", None)) for e in entries]
+        self.variant_code.extend([self.variants.code(m[0] if m else None) for m in marks])
+        self.origin_code.extend([self.origins.code(m[1] if m else None) for m in marks])
         self.signal_code.extend([signal_numbers.get(e.signal, -1) for e in entries])
         self.enabled.extend(np.ones(len(entries), dtype=bool))
         exact: dict[str, tuple[list[bytes], list[int]]] = {}
@@ -366,8 +368,11 @@ class MatchIndex:
     ) -> list[HashMatch]:
         """PDQ matches of one picture's hashes ({"original": hash, "mirror": hash, ...}).
 
-        Each entry is reported once, at its smallest distance. Entries marked as
-        index-side variants count only when ``use_index_variants`` is set.
+        Each listed picture is reported once, at its smallest distance: an entry and
+        the index-side variants of the same original count as one, reported with
+        the original hash and the variant that met it. Variant entries count only
+        when ``use_index_variants`` is set; every comparison other than original
+        against original uses ``variant_threshold``.
         """
         if not queries or not len(self.pdq):
             return []
@@ -375,29 +380,30 @@ class MatchIndex:
         codes = hashes_to_array([queries[n] for n in names])
         limit = max(threshold, variant_threshold or 0)
         qidx, rows, dist = self.pdq.search(codes, limit)
-        best: dict[int, tuple[int, str, int]] = {}
+        best: dict[str, tuple[int, int, str]] = {}  # listed picture -> (distance, slot, via)
         row_slot = self.pdq_row_slot.view
         variant_codes = self.variant_code.view
+        origin_codes = self.origin_code.view
         enabled = self.enabled.view
         for q, row, d in zip(qidx.tolist(), rows.tolist(), dist.tolist(), strict=True):
             slot = int(row_slot[row])
             if not enabled[slot]:
                 continue
-            entry_variant = variant_codes[slot] >= 0
-            if entry_variant and not use_index_variants:
+            entry_variant = self.variants.get(int(variant_codes[slot]))
+            if entry_variant is not None and not use_index_variants:
                 continue
-            plain = names[q] == "original" and not entry_variant
+            plain = names[q] == "original" and entry_variant is None
             if d > (threshold if plain else (variant_threshold or threshold)):
                 continue
-            if slot not in best or d < best[slot][0]:
-                best[slot] = (d, names[q], row)
+            origin = self.origins.get(int(origin_codes[slot]))
+            key = origin or self.pdq.codes(np.array([row]))[0].tobytes().hex()
+            via = "+".join(v for v in (names[q], entry_variant) if v and v != "original")
+            if key not in best or (d, not plain) < (best[key][0], bool(best[key][2])):
+                best[key] = (d, slot, via)
         out = []
-        for slot, (d, query_name, row) in best.items():
-            stored = self.pdq.codes(np.array([row]))[0].tobytes().hex()
-            match = self._match(slot, "pdq", stored, d)
-            if query_name != "original":
-                entry_variant = match.variant
-                match.variant = query_name if not entry_variant else f"{query_name}+{entry_variant}"
+        for key, (d, slot, via) in best.items():
+            match = self._match(slot, "pdq", key, d)
+            match.variant = via or None
             out.append(match)
         return out
 
@@ -446,6 +452,7 @@ class MatchIndex:
             "category_code": self.category_code.view,
             "source_code": self.source_code.view,
             "variant_code": self.variant_code.view,
+            "origin_code": self.origin_code.view,
             "signal_code": self.signal_code.view,
             "enabled": self.enabled.view,
             "pdq_row_slot": self.pdq_row_slot.view,
@@ -471,6 +478,7 @@ class MatchIndex:
             "categories": self.categories.values,
             "sources": self.sources.values,
             "variants": self.variants.values,
+            "origins": self.origins.values,
             "videos": {str(slot): text for slot, text in self.vpdq_hashes.items()},
             "other_signals": self.other_signals,
         }
@@ -508,6 +516,7 @@ class MatchIndex:
         index.categories = _Strings(sidecar["categories"])
         index.sources = _Strings(sidecar["sources"])
         index.variants = _Strings(sidecar["variants"])
+        index.origins = _Strings(sidecar.get("origins", []))
 
         def column(name: str, dtype: Any) -> _Column:
             return _Column(dtype, np.load(version / f"{name}.npy", allow_pickle=False))
@@ -517,6 +526,7 @@ class MatchIndex:
         index.category_code = column("category_code", np.int32)
         index.source_code = column("source_code", np.int32)
         index.variant_code = column("variant_code", np.int32)
+        index.origin_code = column("origin_code", np.int32)
         index.signal_code = column("signal_code", np.int8)
         index.enabled = column("enabled", np.bool_)
         index.pdq_row_slot = column("pdq_row_slot", np.int64)

@@ -12,21 +12,22 @@ both opt-in because each extra hash compared is an extra chance of a false match
   *listed* version was a crop of it.
 * **Index side** (for lists built from pictures, for example a platform's own
   bank): :func:`variant_hashes` hashes each listed picture as small rotations and
-  centre crops as well; the list stores them as extra ``pdq`` entries whose
-  ``notes`` start with ``variant:`` (``VARIANT_NOTE_PREFIX``). The matcher uses
-  those entries only in robust mode. A rotated or cropped copy then meets the
-  variant that matches it.
+  centre crops as well; :func:`variant_entries` turns them into list entries, the
+  variants marked by ``notes`` of the form ``variant:<name> of <original PDQ>``.
+  The matcher uses those entries only in robust mode and reports a match against
+  the original hash, once per listed picture, naming the variant that met it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from cosea.media.images import DecodedImage
-from cosea.media.signals.pdq import dihedral_hashes, pdq_from_pixels
+from cosea.media.signals.pdq import dihedral_hashes, one_blas_thread, pdq_from_pixels
 
 VARIANT_NOTE_PREFIX = "variant:"
 
@@ -59,6 +60,7 @@ def rotate(pixels: np.ndarray, degrees: float) -> np.ndarray:
     return np.asarray(picture.rotate(degrees, resample=Image.Resampling.BICUBIC))
 
 
+@one_blas_thread
 def query_variants(image: DecodedImage, crops: Iterable[float] = QUERY_CROPS) -> dict[str, str]:
     """Hashes of the checked picture's variants (the original hash excluded)."""
     variants = dihedral_hashes(image)
@@ -68,6 +70,7 @@ def query_variants(image: DecodedImage, crops: Iterable[float] = QUERY_CROPS) ->
     return variants
 
 
+@one_blas_thread
 def variant_hashes(
     image: DecodedImage | Image.Image | np.ndarray,
     rotations: Iterable[float] = INDEX_ROTATIONS,
@@ -94,8 +97,46 @@ def variant_hashes(
     return out
 
 
-def variant_of(notes: str | None) -> str | None:
-    """The variant name an entry's notes declare, or None for a plain entry."""
-    if notes and notes.startswith(VARIANT_NOTE_PREFIX):
-        return notes[len(VARIANT_NOTE_PREFIX) :].strip() or "variant"
-    return None
+def variant_note(name: str, original: str) -> str:
+    return f"{VARIANT_NOTE_PREFIX}{name} of {original}"
+
+
+def variant_of(notes: str | None) -> tuple[str, str | None] | None:
+    """(variant name, original PDQ hash or None) an entry's notes declare; None if plain."""
+    if not notes or not notes.startswith(VARIANT_NOTE_PREFIX):
+        return None
+    name, _, original = notes[len(VARIANT_NOTE_PREFIX) :].strip().partition(" of ")
+    original = original.strip().lower()
+    valid = len(original) == 64 and all(c in "0123456789abcdef" for c in original)
+    return (name.strip() or "variant", original if valid else None)
+
+
+def variant_entries(
+    image: DecodedImage | Image.Image | np.ndarray,
+    category: str | None = None,
+    source: str | None = None,
+    **hashing: Any,
+) -> list[dict[str, Any]]:
+    """List entries for one picture: its PDQ hash plus the marked index-side variants.
+
+    Ready for ``ListStore.add_entries(name, entries)``; variants sharing a hash with
+    an earlier one are left out (the store keeps one row per hash).
+    """
+    hashes = variant_hashes(image, **hashing)
+    original = hashes.pop("original")
+    seen = {original}
+    entries = [{"signal": "pdq", "hash": original, "category": category, "source": source}]
+    for name, value in hashes.items():
+        if value in seen:
+            continue
+        seen.add(value)
+        entries.append(
+            {
+                "signal": "pdq",
+                "hash": value,
+                "category": category,
+                "source": source,
+                "notes": variant_note(name, original),
+            }
+        )
+    return entries
