@@ -467,30 +467,31 @@ def anchors_of(pattern: str, *, word_start: bool = True, word_end: bool = True):
 class Plan:
     """How the prefilter gates one pattern.
 
-    ``requirements``: anchor sets that must each have a word in the text (the
-    first is the primary one); ``leading``: the primary set starts the match,
-    so the pattern need only be tried where one of its words starts.
+    ``requirements``: anchor sets that must each have a word in the text,
+    rarest first; ``leading``: the set of words one of which starts every match
+    (if derivable), so the pattern need only be tried where one of them starts.
     """
 
     requirements: tuple[frozenset[str], ...]
-    leading: bool
+    leading: frozenset[str] | None
 
 
-def plan(pattern: str, *, max_requirements: int = 2) -> Plan:
+def plan(pattern: str, *, max_requirements: int = 3) -> Plan:
     """Anchor requirements for ``pattern`` (see :class:`Plan`); none if underivable."""
     parsed = list(sre_parse.parse(pattern))
-    found = _candidates(parsed, True, True)
     unique: dict[frozenset[str], float] = {}
-    for candidate in found:
+    for candidate in _candidates(parsed, True, True):
         unique[frozenset(candidate)] = anchor_cost(candidate)
     ranked = sorted(unique, key=lambda c: (unique[c], len(c)))
-    if not ranked:
-        return Plan((), False)
-    leading_set = _first_words(parsed, True)
-    leading = _usable(leading_set) and anchor_cost(leading_set) <= 3 * unique[ranked[0]] + 20
-    primary = frozenset(leading_set) if leading else ranked[0]
-    others = [c for c in ranked if c != primary and not (c >= primary)]
-    return Plan((primary, *others[: max_requirements - 1]), leading)
+    chosen: list[frozenset[str]] = []
+    for candidate in ranked:
+        # a superset of a chosen set is implied by it: no information
+        if not any(candidate >= kept for kept in chosen):
+            chosen.append(candidate)
+        if len(chosen) == max_requirements:
+            break
+    leading = _first_words(parsed, True)
+    return Plan(tuple(chosen), frozenset(leading) if _usable(leading) else None)
 
 
 def split_alternatives(pattern: str) -> list[str]:

@@ -9,6 +9,7 @@ catalog; a :class:`RecognizerRegistry` holds the set a pipeline runs.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 from cosea.types import ContextSignal, Message, Participant, TechniqueHit
 
 Edit = tuple[int, int, int, int]  # (new_start, new_end, old_start, old_end)
+_WORD = re.compile(r"[a-z0-9_]+")
 
 
 class NormalizedText:
@@ -32,7 +34,15 @@ class NormalizedText:
     few messages a prefilter lets through.
     """
 
-    __slots__ = ("_fold_edits", "_folded", "_offsets", "_stages", "_text", "original")
+    __slots__ = (
+        "_fold_edits",
+        "_folded",
+        "_offsets",
+        "_stages",
+        "_text",
+        "_words",
+        "original",
+    )
 
     def __init__(
         self, original: str, text: str | None = None, offsets: list[int] | None = None
@@ -43,6 +53,7 @@ class NormalizedText:
         self._stages: list[tuple[int, int, list[Edit]]] | None = None
         self._folded: str | None = None
         self._fold_edits: list[Edit] | None = None
+        self._words: list[str] | None = None
 
     @classmethod
     def deferred(cls, original: str) -> NormalizedText:
@@ -70,6 +81,16 @@ class NormalizedText:
 
             self._folded, self._fold_edits = fold(self.original)
         return self._folded
+
+    @property
+    def words(self) -> list[str]:
+        """The words of ``folded`` (apostrophes dropped): what cheap prefilters look up."""
+        if self._words is None:
+            folded = self.folded
+            if "'" in folded:
+                folded = folded.replace("'", "")
+            self._words = _WORD.findall(folded)
+        return self._words
 
     @property
     def text(self) -> str:

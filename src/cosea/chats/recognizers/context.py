@@ -114,6 +114,15 @@ _REPLY_AGE = re.compile(
     rf"^\W*(?:almost\s+|nearly\s+|casi\s+|fast\s+|presque\s+|quase\s+)?{_AGE}\b{_NOT_A_QUANTITY}"
 )
 _AGE_GATE = re.compile(rf"\d|\b(?:{_AGE_WORD})\b|premiere|seconde|terminale")
+_HAS_DIGIT = re.compile(r"\d")
+_NUMBER_WORD_SET = frozenset(
+    {part for word in _NUMBER_WORDS for part in re.split(r"[- ]", word)}
+    | {"premiere", "seconde", "terminale"}
+)
+# words without which no age question regex can match (a cheap gate before it)
+_AGE_QUESTION_WORDS = frozenset(
+    ["old", "age", "asl", "year", "grade", "anos", "edad", "alt", "age", "idade", "ans"]
+)
 
 
 def _age_value(token: str) -> int | None:
@@ -203,13 +212,18 @@ class SelfDisclosedAgeRecognizer(Recognizer):
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[ContextSignal]:
+        words = text.words
+        has_number = _HAS_DIGIT.search(text.folded) is not None or not _NUMBER_WORD_SET.isdisjoint(
+            words
+        )
+        asks = not _AGE_QUESTION_WORDS.isdisjoint(words)
+        if not (has_number or asks):
+            return ()
         record = _ages(context)
-        folded = text.folded
-        if "'" in folded:
-            folded = folded.replace("'", "")
-        asked = _AGE_QUESTION.search(folded)
+        folded = text.folded.replace("'", "")
+        asked = asks and _AGE_QUESTION.search(folded)
         findings: list[ContextSignal] = []
-        if _AGE_GATE.search(folded):
+        if has_number and _AGE_GATE.search(folded):
             age, how = self._disclosed(folded, record, message, context)
             if age is not None and _plausible(age):
                 record.remember(record.disclosed, message.sender, age)
@@ -546,6 +560,10 @@ class PersonaPhotoRecognizer(Recognizer):
                 )
             return ()
         folded = text.folded
-        if len(folded) < 200 and _PERSONA_CLAIM.search(folded.replace("'", "")):
+        if (
+            len(folded) < 200
+            and ("first" in text.words or _HAS_DIGIT.search(folded) is not None)
+            and _PERSONA_CLAIM.search(folded.replace("'", ""))
+        ):
             claims[message.sender] = own_count
         return ()

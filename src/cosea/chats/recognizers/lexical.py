@@ -25,14 +25,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from importlib import resources
+from operator import or_
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from cosea.chats.recognizers._anchors import plan, split_alternatives
-from cosea.chats.recognizers._regex import WORD_END
+from cosea.chats.recognizers._regex import WORD_END, trie_pattern
 from cosea.chats.recognizers.base import (
     NormalizedText,
     PatternHit,
@@ -68,12 +70,21 @@ class Pattern:
     requirements: tuple[frozenset[str], ...]  # anchor sets that must all be present
     examples: tuple[str, ...] = ()
     label: str | None = None
-    leading: bool = False  # the first requirement starts the match
+    leading: frozenset[str] | None = None  # words one of which starts every match
     key: str = ""  # unique per compiled alternative
 
     @property
     def anchors(self) -> frozenset[str] | None:
         return self.requirements[0] if self.requirements else None
+
+    def starts_here(self, word: str) -> bool:
+        """Whether a match could start at a word (given the leading anchors)."""
+        leading = self.leading
+        if leading is None:
+            return True
+        if word + WORD_END in leading:
+            return True
+        return any(word.startswith(a) for a in leading if not a.endswith(WORD_END))
 
 
 @dataclass(slots=True)
@@ -264,141 +275,110 @@ _TOKEN = re.compile(r"[a-z0-9_]+")
 class Prefilter:
     """Which patterns can match a text, from the words in it, with integer bitsets.
 
-    Every (pattern, requirement) pair owns one bit. A word maps to the bits of
-    the requirements it satisfies (exactly, or as a prefix anchor); OR-ing the
-    bits of a text's words and checking each pattern's bits tells which
-    patterns have all their requirements present. The first pass runs on the
-    folded text, before normalisation, with abbreviations mapped to the words
-    they expand to: most messages end there.
+    Each pattern has up to three requirements (anchor sets); requirement ``k``
+    of pattern ``i`` owns bit ``k * n + i``. A word maps to the bits of the
+    requirements it satisfies (exactly, or as a prefix anchor). OR-ing the bits
+    of a text's words, filling in requirements a pattern does not have, and
+    AND-ing the three blocks together leaves exactly the patterns whose
+    requirements are all present, in a handful of big-integer operations.
+    The first pass runs on the folded text, before normalisation, with
+    abbreviations mapped to the words they expand to: most messages end there.
     """
 
+    BLOCKS = 3
+
     def __init__(self, patterns: Sequence[Pattern]) -> None:
-        self.patterns: list[Pattern] = []
-        self.always: list[Pattern] = []
-        self.needs: list[int] = []
-        self.primary_bits: list[int] = []
-        self.primary_owner: dict[int, int] = {}  # primary bit index -> pattern index
+        self.always: list[Pattern] = [p for p in patterns if not p.requirements]
+        self.patterns: list[Pattern] = [p for p in patterns if p.requirements]
+        count = self.count = len(self.patterns)
         exact: dict[str, int] = {}
         prefix: dict[str, int] = {}
-        bit = 0
-        for pattern in patterns:
-            if not pattern.requirements:
-                self.always.append(pattern)
-                continue
-            index = len(self.patterns)
-            self.patterns.append(pattern)
-            need = 0
-            for position, requirement in enumerate(pattern.requirements):
-                mask = 1 << bit
-                if position == 0:
-                    self.primary_owner[bit] = index
-                    self.primary_bits.append(mask)
-                need |= mask
-                bit += 1
-                for anchor in requirement:
-                    table, word = (
-                        (exact, anchor[:-1]) if anchor.endswith(WORD_END) else (prefix, anchor)
-                    )
-                    table[word] = table.get(word, 0) | mask
-            self.needs.append(need)
-        self.primary_mask = sum(self.primary_bits)
-        # "\d+" gives single-digit prefix anchors: any word starting with a digit.
-        self.digit_mask = 0
-        for digit in "0123456789":
-            self.digit_mask |= prefix.pop(digit, 0)
-        self.prefix = prefix
-        self.prefix_lengths = sorted({len(w) for w in prefix})
-        # Most words share no first three letters with any prefix anchor; one set
-        # lookup rules them out before trying every prefix length.
-        self.prefix_heads = frozenset(w[:3] for w in prefix)
+        filler = 0
+        for index, pattern in enumerate(self.patterns):
+            for block in range(self.BLOCKS):
+                bit = 1 << (block * count + index)
+                if block >= len(pattern.requirements):
+                    filler |= bit
+                    continue
+                for anchor in pattern.requirements[block]:
+                    if anchor.endswith(WORD_END):
+                        exact[anchor[:-1]] = exact.get(anchor[:-1], 0) | bit
+                    else:
+                        prefix[anchor] = prefix.get(anchor, 0) | bit
+        self.filler = filler
+        self.low_block = (1 << count) - 1
         self.exact = exact
+        # A scan returns the longest prefix anchor starting a word; every shorter
+        # prefix anchor of it matches too, so it carries their bits as well.
+        self.prefix_bits: dict[str, int] = {}
+        for anchor in prefix:
+            bits = 0
+            for length in range(1, len(anchor) + 1):
+                bits |= prefix.get(anchor[:length], 0)
+            self.prefix_bits[anchor] = bits
+        self.prefix_scan = (
+            re.compile(rf"(?<![a-z0-9_])(?:{trie_pattern(prefix)})") if prefix else None
+        )
         # Raw (folded, not yet normalised) words: abbreviations stand for the
         # words they expand to.
         from cosea.chats.normalize import ABBREVIATIONS  # normalize imports this package
 
         raw = dict(exact)
         for short, expansion in ABBREVIATIONS.items():
-            mask = 0
+            bits = 0
             for word in expansion.split():
-                mask |= self.word_mask(word)
-            if mask:
-                raw[short] = raw.get(short, 0) | mask
+                bits |= self.word_bits(word)
+            if bits:
+                raw[short] = raw.get(short, 0) | bits
         self.raw_exact = raw
 
-    def word_mask(self, word: str) -> int:
-        mask = self.exact.get(word, 0)
-        if word[:1].isdigit():
-            mask |= self.digit_mask
-        for length in self.prefix_lengths:
-            if length > len(word):
-                break
-            bits = self.prefix.get(word[:length])
-            if bits:
-                mask |= bits
-        return mask
+    def word_bits(self, word: str) -> int:
+        bits = self.exact.get(word, 0)
+        for anchor, anchor_bits in self.prefix_bits.items():
+            if word.startswith(anchor):
+                bits |= anchor_bits
+        return bits
 
-    def text_mask(self, words: list[str], exact: dict[str, int]) -> int:
-        mask = 0
-        get = exact.get
-        heads = self.prefix_heads
-        for word in words:
-            bits = get(word)
-            if bits:
-                mask |= bits
-            if word[:3] in heads:
-                for length in self.prefix_lengths:
-                    if length > len(word):
-                        break
-                    bits = self.prefix.get(word[:length])
-                    if bits:
-                        mask |= bits
-            if word[0] <= "9":
-                mask |= self.digit_mask
-        return mask
+    def text_bits(self, text: str, exact: dict[str, int]) -> int:
+        bits = reduce(or_, filter(None, map(exact.get, _TOKEN.findall(text))), 0)
+        if self.prefix_scan is not None:
+            prefix_bits = self.prefix_bits
+            for anchor in self.prefix_scan.findall(text):
+                bits |= prefix_bits[anchor]
+        return bits
 
-    def matching(self, mask: int) -> list[int]:
-        """Indexes of patterns whose requirements are all in ``mask``."""
-        primaries = mask & self.primary_mask
+    def matching(self, bits: int) -> list[Pattern]:
+        """Patterns whose requirements all have a word in the text."""
+        full = bits | self.filler
+        count = self.count
+        ready = full & (full >> count) & (full >> (2 * count)) & self.low_block
         found = []
-        needs = self.needs
-        owner = self.primary_owner
-        while primaries:
-            low = primaries & -primaries
-            index = owner[low.bit_length() - 1]
-            need = needs[index]
-            if mask & need == need:
-                found.append(index)
-            primaries ^= low
+        patterns = self.patterns
+        while ready:
+            low = ready & -ready
+            found.append(patterns[low.bit_length() - 1])
+            ready ^= low
         return found
 
-    def could_match(self, folded: str) -> bool:
+    def could_match(self, text: NormalizedText) -> bool:
         """Cheap first pass on folded text: could any pattern match after normalisation?"""
-        if "'" in folded:
-            folded = folded.replace("'", "")
-        if _OBFUSCATION_HINTS.search(folded):
-            return True
         if self.always:
             return True
-        return bool(self.matching(self.text_mask(_TOKEN.findall(folded), self.raw_exact)))
+        folded = text.folded
+        if _OBFUSCATION_HINTS.search(folded):
+            return True
+        bits = reduce(or_, filter(None, map(self.raw_exact.get, text.words)), 0)
+        if self.prefix_scan is not None:
+            prefix_bits = self.prefix_bits
+            for anchor in self.prefix_scan.findall(folded.replace("'", "")):
+                bits |= prefix_bits[anchor]
+        bits |= self.filler
+        count = self.count
+        return bool(bits & (bits >> count) & (bits >> (2 * count)) & self.low_block)
 
-    def candidates(self, text: str) -> list[tuple[Pattern, list[int] | None]]:
-        """Patterns that can match normalised ``text``; for leading ones, where to try."""
-        tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
-        mask = self.text_mask([t for t, _ in tokens], self.exact)
-        result: list[tuple[Pattern, list[int] | None]] = [(p, None) for p in self.always]
-        for index in self.matching(mask):
-            pattern = self.patterns[index]
-            if not pattern.leading:
-                result.append((pattern, None))
-                continue
-            primary = self.primary_bits_of(index)
-            positions = [start for word, start in tokens if self.word_mask(word) & primary]
-            result.append((pattern, positions))
-        return result
-
-    def primary_bits_of(self, index: int) -> int:
-        need = self.needs[index]
-        return need & -need  # the primary requirement owns the pattern's lowest bit
+    def candidates(self, text: str) -> list[Pattern]:
+        """Patterns that can match normalised ``text``."""
+        return [*self.always, *self.matching(self.text_bits(text, self.exact))]
 
 
 def load_pattern_set(
@@ -461,10 +441,10 @@ class PatternRecognizer(Recognizer):
         if name:
             self.name = name
 
-    def candidates(self, text: NormalizedText) -> list[tuple[Pattern, list[int] | None]]:
+    def candidates(self, text: NormalizedText) -> list[Pattern]:
         """Patterns worth running on this message (see :class:`Prefilter`)."""
         prefilter = self.patterns.prefilter
-        if not prefilter.could_match(text.folded):
+        if not prefilter.could_match(text):
             return []
         return prefilter.candidates(text.text)
 
@@ -475,26 +455,39 @@ class PatternRecognizer(Recognizer):
         if not candidates:
             return ()
         normalized = text.text
+        words: list[tuple[str, int]] | None = None
         best: dict[tuple[str, str], tuple[Pattern, re.Match[str]]] = {}
-        for pattern, positions in candidates:
+        for pattern in candidates:
             key = (pattern.technique_id, "cue" if pattern.side == "child-side" else "hit")
             current = best.get(key)
             if current is not None and current[0].confidence >= pattern.confidence:
                 continue
             match = None
-            if positions is None:
+            if pattern.leading is None:
                 match = pattern.regex.search(normalized)
             else:
-                for position in positions:
-                    match = pattern.regex.match(normalized, position)
-                    if match is not None:
-                        break
+                if words is None:
+                    words = [(m.group(), m.start()) for m in _TOKEN.finditer(normalized)]
+                for word, start in words:
+                    if pattern.starts_here(word):
+                        match = pattern.regex.match(normalized, start)
+                        if match is not None:
+                            break
             if match is not None:
                 best[key] = (pattern, match)
         if not best:
             return ()
+        return self._findings(message, text, best)
+
+    def _findings(
+        self,
+        message: Message,
+        text: NormalizedText,
+        best: dict[tuple[str, str], tuple[Pattern, re.Match[str]]],
+    ) -> list[PatternHit | ContextSignal]:
+        normalized = text.text
         if any(ex.search(normalized) for ex in self.patterns.exclude_all):
-            return ()
+            return []
         findings: list[PatternHit | ContextSignal] = []
         for (technique_id, kind), (pattern, match) in sorted(best.items()):
             technique = self.patterns.techniques[technique_id]
