@@ -175,7 +175,11 @@ class ConversationAnalyzer:
         self._context: list[ContextSignal] = []
         self._context_keys: set[tuple[str, str | None, str, str | None]] = set()
         self.suspect: str | None = None
-        self.risk = 0.0
+        self._risk = 0.0
+        # Between findings only recency moves the risk, and it can only lower it unless
+        # the model weighs recency negatively; then the risk is recomputed lazily.
+        self._stale = False
+        self._decay_may_raise = self.model.risk.weight_of("recent") < 0
         self.alert = False
         self.alert_message: str | None = None
         self.clearances: list[dict[str, Any]] = []
@@ -188,6 +192,7 @@ class ConversationAnalyzer:
         #: The sender's findings on the last message (one per technique); for training and
         #: the explain timeline. Metadata techniques carry an empty span.
         self.last_hits: list[TechniqueHit] = []
+        self._recompute()  # the model's risk before any message
 
     # -- participants ------------------------------------------------------------
     def _person(self, participant_id: str) -> _Person | None:
@@ -322,6 +327,7 @@ class ConversationAnalyzer:
         self.context.message_index = self.messages_seen
         normalized = self.normalize(message.text or "")
         recognition = self.registry.recognize(message, normalized, self.context)
+        before = self.risk if recognition.hits else None
         self.messages_seen += 1
         self.last_message_id = message.id
         sender = self._person(message.sender)
@@ -343,7 +349,7 @@ class ConversationAnalyzer:
         for signal in recognition.signals:
             if self._add_signal(signal, message.id, message.sender):
                 self._dirty = True
-        self._refresh(message.id, findings)
+        self._refresh(message.id, findings, before)
 
     def _choose_suspect(self) -> str | None:
         ages = {pid: p.age for pid, p in self._people.items()}
@@ -414,23 +420,41 @@ class ConversationAnalyzer:
             tactic_max=tactic_max,
         )
 
-    def _refresh(self, message_id: str | None, findings: list[tuple[_Person, Evidence]]) -> None:
-        previous_risk = self.risk
+    @property
+    def risk(self) -> float:
+        """Calibrated risk of the conversation so far."""
+        if self._stale:
+            self._recompute()
+        return self._risk
+
+    def _recompute(self) -> None:
+        self._vector = self.features()
+        self._risk = self.model.probability(self._vector)
+        self._stale = False
+
+    def _refresh(
+        self,
+        message_id: str | None,
+        findings: list[tuple[_Person, Evidence]],
+        before: float | None = None,
+    ) -> None:
         if self._dirty:
             self.suspect = self._choose_suspect()
             self._dirty = False
-            self._vector = None
-        if self._vector is None or self.suspect is not None:
-            # With a suspect, recency decays every message; without one nothing moves.
-            self._vector = self.features()
-            self.risk = self.model.probability(self._vector)
-        model = self.model
-        if findings:
-            self._attribute(findings, self.risk - previous_risk)
-        if self.risk >= model.alert_threshold and not self.alert and self._may_raise():
-            self.alert = True
-            if self.alert_message is None:
-                self.alert_message = message_id or self.last_message_id
+            self._recompute()
+        elif self.suspect is not None:
+            if self._decay_may_raise:
+                self._recompute()
+            else:
+                self._stale = True
+        threshold = self.model.alert_threshold
+        if findings and before is not None:
+            self._attribute(findings, self.risk - before)
+        if not self.alert and self._risk >= threshold and self.risk >= threshold:
+            if self._may_raise():
+                self.alert = True
+                if self.alert_message is None:
+                    self.alert_message = message_id or self.last_message_id
         self._assessment = None
 
     def _attribute(self, findings: list[tuple[_Person, Evidence]], delta: float) -> None:
@@ -463,8 +487,9 @@ class ConversationAnalyzer:
 
     def _build_assessment(self) -> Assessment:
         model = self.model
+        risk = self.risk  # brings a lazily decayed risk (and its vector) up to date
         vector = self._vector if self._vector is not None else self.features()
-        risky = self.alert or self.risk >= model.alert_threshold
+        risky = self.alert or risk >= model.alert_threshold
         suspect = self._people.get(self.suspect) if self.suspect else None
         if risky and suspect is not None:
             cls = model.risky_class(vector)
@@ -478,7 +503,7 @@ class ConversationAnalyzer:
         return Assessment(
             conversation_id=self.conversation_id,
             messages_seen=self.messages_seen,
-            risk=self.risk,
+            risk=risk,
             cls=cls,
             suspect=self.suspect if risky else None,
             stage=stage,
@@ -588,8 +613,7 @@ class ConversationAnalyzer:
         analyzer.alert_message = state.get("alert_message")
         analyzer.clearances = [dict(c) for c in state.get("clearances", [])]
         analyzer._dirty = False
-        analyzer._vector = analyzer.features()
-        analyzer.risk = analyzer.model.probability(analyzer._vector)
+        analyzer._recompute()
         return analyzer
 
 

@@ -117,7 +117,7 @@ def analyze_stream(
             continue
         header, message = item
         cid = header.id
-        if _is_end(message):
+        if type(message) is not Message and _is_end(message):
             if cid in live:
                 yield finish(cid)
             continue

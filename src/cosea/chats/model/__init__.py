@@ -110,6 +110,13 @@ class LinearPart:
             total += coef * (vector[i] - mean) / scale
         return total
 
+    def weight_of(self, feature: str) -> float:
+        """The coefficient on ``feature`` (0 when the model does not use it)."""
+        try:
+            return self.coefficients[self.features.index(feature)]
+        except ValueError:
+            return 0.0
+
     def contributions(self, vector: list[float]) -> dict[str, float]:
         return {
             name: coef * (vector[i] - mean) / scale
