@@ -450,11 +450,12 @@ class ConversationAnalyzer:
         threshold = self.model.alert_threshold
         if findings and before is not None:
             self._attribute(findings, self.risk - before)
-        if not self.alert and self._risk >= threshold and self.risk >= threshold:
-            if self._may_raise():
-                self.alert = True
-                if self.alert_message is None:
-                    self.alert_message = message_id or self.last_message_id
+        # the cheap stale value first: a decayed risk is never above it
+        raise_now = not self.alert and self._risk >= threshold and self.risk >= threshold
+        if raise_now and self._may_raise():
+            self.alert = True
+            if self.alert_message is None:
+                self.alert_message = message_id or self.last_message_id
         self._assessment = None
 
     def _attribute(self, findings: list[tuple[_Person, Evidence]], delta: float) -> None:
