@@ -51,13 +51,16 @@ def _media_images() -> Any | None:
     return hashing if hasattr(hashing, "hash_bytes") else None
 
 
-def image_pdq(data: bytes, name: str, max_pixels: int) -> dict[str, Any]:
+def image_pdq(data: bytes, name: str, max_pixels: int, variants: bool = False) -> dict[str, Any]:
     """PDQ hash and quality of an image held in memory.
 
-    Returns ``{"pdq", "pdq_quality", "pdq_low_quality"}`` or ``{"error": reason,
-    "error_kind": kind}`` for a corrupt image or a decompression bomb.
+    Returns ``{"pdq", "pdq_quality", "pdq_low_quality"}`` (plus ``pdq_variants`` for the
+    matcher's robust mode when ``variants``) or ``{"error": reason, "error_kind": kind}``
+    for a corrupt image or a decompression bomb.
     """
     hashing = _media_images()
+    if hashing is not None and variants:
+        return _pdq_with_variants(data, name, max_pixels)
     if hashing is not None:
         try:
             result = hashing.hash_bytes(data, name=name, signals=("pdq",), max_pixels=max_pixels)
@@ -78,6 +81,26 @@ def image_pdq(data: bytes, name: str, max_pixels: int) -> dict[str, Any]:
             ),
         }
     return _pillow_pdq(data, max_pixels)
+
+
+def _pdq_with_variants(data: bytes, name: str, max_pixels: int) -> dict[str, Any]:
+    from cosea.media.images import ImageDecodeError, decode_image
+    from cosea.media.match.robust import query_variants
+    from cosea.media.signals.pdq import pdq_from_decoded
+
+    try:
+        image = decode_image(data, name=name, max_pixels=max_pixels)
+    except ImageDecodeError as error:
+        text = str(error)
+        kind = "decompression-bomb" if "bomb" in text.lower() else "corrupt-image"
+        return {"error": text, "error_kind": kind}
+    pdq = pdq_from_decoded(image)
+    return {
+        "pdq": pdq.hash,
+        "pdq_quality": pdq.quality,
+        "pdq_low_quality": bool(pdq.low_quality),
+        "pdq_variants": query_variants(image),
+    }
 
 
 def _pillow_pdq(data: bytes, max_pixels: int) -> dict[str, Any]:
@@ -178,11 +201,12 @@ def _choose_reader(chat_io: Any, head: str, name: str) -> str | None:
     return None
 
 
-def analyse_chat(data: bytes, name: str) -> dict[str, Any] | None:
-    """Conversations in a chat export held in memory, analysed; None when it is not one.
+def analyse_chat(data: bytes, name: str, disk_path: Path | None = None) -> dict[str, Any] | None:
+    """Conversations in a chat export, analysed; None when it is not one.
 
-    Readers take a path, so the bytes go to an anonymous in-memory file
-    (``memfd_create``): nothing from the evidence is written to disk.
+    Readers take a path: a file on disk is read where it is; an archive member goes
+    to an anonymous in-memory file (``memfd_create``), so nothing from the evidence is
+    written to disk. Conversations a reader names after the file get the member's name.
     """
     chats = _chats()
     if chats is None:
@@ -192,22 +216,29 @@ def analyse_chat(data: bytes, name: str) -> dict[str, Any] | None:
     reader_name = _choose_reader(chat_io, head, name)
     if reader_name is None:
         return None
-    fd = os.memfd_create("cosea-chat", 0)
-    try:
+    fd = None
+    if disk_path is not None:
+        path = disk_path
+    else:
+        fd = os.memfd_create("cosea-chat", 0)
         with os.fdopen(os.dup(fd), "wb") as handle:
             handle.write(data)
         path = Path(f"/proc/self/fd/{fd}")
+    try:
         report = chat_io.ReadReport()
         reader = chat_io.get_reader(reader_name)
         assessments = []
         for conversation in reader.read(path, report=report):
+            if fd is not None and conversation.id in {str(fd), path.name}:
+                conversation.id = Path(name).stem
             assessment = analyze_conversation(conversation)
             out = assessment.to_dict()
             out["reader"] = reader_name
             out["participants"] = len(conversation.participants)
             assessments.append(out)
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
     problems = [
         f"line {e.line}: {e.problem}" if getattr(e, "line", None) else str(e.problem)
         for e in report.errors[:20]
@@ -228,17 +259,15 @@ def file_hashes(record: dict[str, Any]) -> Any:
     """A media ``FileHashes`` built from a triage record, for the matcher."""
     from cosea.media.hashing import FileHashes
 
-    fields = {
-        "md5": record.get("md5"),
-        "sha1": record.get("sha1"),
-        "sha256": record.get("sha256"),
-        "size": record.get("size"),
-        "pdq": record.get("pdq"),
-        "pdq_quality": record.get("pdq_quality"),
-        "pdq_low_quality": bool(record.get("pdq_low_quality")),
-    }
-    try:
-        return FileHashes(**fields)
-    except TypeError:
-        known = set(getattr(FileHashes, "__dataclass_fields__", {}) or fields)
-        return FileHashes(**{k: v for k, v in fields.items() if k in known})
+    return FileHashes(
+        path=record.get("path"),
+        size=record.get("size"),
+        kind="image" if record.get("type_group") == "image" else None,
+        md5=record.get("md5"),
+        sha1=record.get("sha1"),
+        sha256=record.get("sha256"),
+        pdq=record.get("pdq"),
+        pdq_quality=record.get("pdq_quality"),
+        pdq_low_quality=bool(record.get("pdq_low_quality")),
+        pdq_variants=dict(record.get("pdq_variants") or {}),
+    )

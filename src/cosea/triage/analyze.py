@@ -43,6 +43,7 @@ class AnalysisSettings:
     vpdq: bool = True
     chats: bool = True
     open_archives: bool = True
+    robust: bool = False  # PDQ variants for the matcher's robust mode
     limits: Limits = field(default_factory=Limits)
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +54,7 @@ class AnalysisSettings:
             "vpdq": self.vpdq,
             "chats": self.chats,
             "open_archives": self.open_archives,
+            "robust": self.robust,
             "limits": self.limits.to_dict(),
         }
 
@@ -360,7 +362,9 @@ class Analyzer:
             )
             return
         if self.settings.pdq:
-            result = adapters.image_pdq(data, meta.name, self.limits.max_image_pixels)
+            result = adapters.image_pdq(
+                data, meta.name, self.limits.max_image_pixels, variants=self.settings.robust
+            )
             if "error" in result:
                 self.error(meta.path, result["error_kind"], result["error"])
             else:
@@ -384,7 +388,7 @@ class Analyzer:
 
     def _chat(self, record: dict[str, Any], data: bytes, meta: _Item) -> None:
         try:
-            result = adapters.analyse_chat(data, meta.name)
+            result = adapters.analyse_chat(data, meta.name, meta.disk_path)
         except Exception as error:
             self.error(meta.path, "chat-read", f"{type(error).__name__}: {error}")
             return

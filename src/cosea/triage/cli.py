@@ -49,6 +49,9 @@ def scan_command(
         False, "--crypto-only", help="Only MD5/SHA-1/SHA-256 and type: no PDQ, EXIF or chats."
     ),
     no_archives: bool = typer.Option(False, "--no-archives", help="Hash archives, do not open."),
+    robust: bool = typer.Option(
+        False, "--robust", help="Robust PDQ matching (mirrored, cropped, rotated copies)."
+    ),
     max_depth: int = typer.Option(8, help="Deepest archive nesting opened."),
     max_ratio: float = typer.Option(
         200.0, help="Largest compression ratio before a bomb is called."
@@ -84,6 +87,7 @@ def scan_command(
         vpdq=not crypto_only,
         chats=not crypto_only,
         open_archives=not no_archives,
+        robust=robust and not crypto_only,
         limits=limits,
     )
     options = ScanOptions(

@@ -81,14 +81,11 @@ class NsrlKnownFiles:
             return None
         if self._in_memory is not None:
             return self.label if value.lower() in self._in_memory else None
+        # Both spellings, so the index on the column serves the lookup (NSRL writes upper case).
         row = self.conn.execute(
-            f"SELECT 1 FROM {self.relation} WHERE {self.column} = ? COLLATE NOCASE LIMIT 1",
-            (value.upper() if self.column != "sha256" else value,),
+            f"SELECT 1 FROM {self.relation} WHERE {self.column} IN (?, ?) LIMIT 1",
+            (value.upper(), value.lower()),
         ).fetchone()
-        if row is None and self.column != "sha256":
-            row = self.conn.execute(
-                f"SELECT 1 FROM {self.relation} WHERE {self.column} = ? LIMIT 1", (value,)
-            ).fetchone()
         return self.label if row else None
 
     def close(self) -> None:
@@ -155,8 +152,9 @@ def open_known_files(spec: str | None) -> NsrlKnownFiles | ListKnownFiles | None
 class CaseMatcher:
     """Matches records against hash lists: the media matcher, or exact + PDQ lookups."""
 
-    def __init__(self, names: Sequence[str]) -> None:
+    def __init__(self, names: Sequence[str], robust: bool = False) -> None:
         self.names = list(names)
+        self.robust = robust
         self._matcher: Any = None
         self._store: Any = None
         if not self.names:
@@ -171,7 +169,7 @@ class CaseMatcher:
         except ImportError:
             Matcher = None
         if Matcher is not None:
-            self._matcher = Matcher.for_lists(self.names)
+            self._matcher = Matcher.for_lists(self.names, robust=robust)
         else:
             self._fallback_index()
 

@@ -524,7 +524,7 @@ def scan(
     if options.workers < 1:
         raise InputError(None, "--workers must be at least 1")
     known = open_known_files(options.known_files)
-    matcher = CaseMatcher(options.lists)
+    matcher = CaseMatcher(options.lists, robust=options.analysis.robust)
     examiner = options.examiner or _default_examiner()
     case = Case.create_or_open(options.case, options.cases_dir)
     started = time.monotonic()
