@@ -211,3 +211,38 @@ def test_scratch_codec_round_trips_records_and_refuses_foreign_classes():
         scratch.decode(forged)
     with pytest.raises(TypeError, match="no JSON form"):
         scratch.encode({"x": object()})
+
+
+def test_batch_context_fan_out_reaches_later_conversations_only(model, registry):
+    from datetime import UTC, datetime, timedelta
+
+    from cosea.types import Participant
+
+    start = datetime(2026, 3, 1, 18, 0, tzinfo=UTC)
+    conversations = []
+    for i in range(7):
+        participants = [
+            Participant("u1", f"kid_{i}", declared_age=12 + i % 3),
+            Participant("u2", "same.stranger", account_created="2026-01-01"),
+        ]
+        ts = start + timedelta(minutes=10 * i)
+        messages = [
+            Message("m1", "u2", "hey there", ts=ts, conversation_id=f"f{i}"),
+            Message("m2", "u1", "hi", ts=ts + timedelta(seconds=30), conversation_id=f"f{i}"),
+        ]
+        conversations.append(Conversation(f"f{i}", participants, messages, platform="game_chat"))
+    assessments = list(analyze_stream(conversations, model, registry, normalizer=lower))
+    fan_out = [
+        any(e.technique_id == "T0105" for e in a.evidence)
+        or any(s.technique_id == "T0105" for s in a.context)
+        for a in assessments
+    ]
+    # the fifth young contact within a day is the first that can show the fan-out
+    assert fan_out[:4] == [False] * 4
+    assert fan_out[4] and all(fan_out[4:])
+    fifth = assessments[4]
+    assert [e.message_id for e in fifth.evidence if e.technique_id == "T0105"] == ["m1"]
+    # streamed pairs see the same batch context
+    header_pairs = [(replace(c, messages=[]), m) for c in conversations for m in c.messages]
+    streamed = list(analyze_stream(header_pairs, model, registry, normalizer=lower))
+    assert [a.to_dict() for a in streamed] == [a.to_dict() for a in assessments]

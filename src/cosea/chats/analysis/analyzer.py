@@ -205,18 +205,42 @@ class ConversationAnalyzer:
         return person
 
     # -- context -----------------------------------------------------------------
-    def add_context(self, signals: Iterable[ContextSignal]) -> bool:
-        """Add context signals (e.g. batch-level fan-out); True when anything was new."""
+    def add_context(self, findings: Iterable[ContextSignal | TechniqueHit]) -> bool:
+        """Add findings from outside the conversation's messages, e.g. the batch context's
+        fan-out (T0105) or recycled-account (T0203) signals and hits; True when anything
+        was new."""
         added = False
-        for signal in signals:
-            added |= self._add_signal(signal, message_id=None, sender=None)
+        findings = list(findings)
+        as_hits = set()
+        for finding in findings:
+            if isinstance(finding, TechniqueHit):
+                person = self._person(finding.speaker) if finding.speaker else None
+                if person is not None:
+                    self._add_hit(
+                        person,
+                        finding.technique_id,
+                        finding.confidence,
+                        finding.message_id,
+                        finding,
+                    )
+                    as_hits.add((finding.speaker, finding.technique_id))
+                    added = True
+        for finding in findings:
+            if isinstance(finding, ContextSignal):
+                # a signal that came with its hit is context only: count the evidence once
+                counted = (finding.participant, finding.technique_id) in as_hits
+                added |= self._add_signal(finding, None, None, as_evidence=not counted)
         if added:
             self._dirty = True
             self._refresh(message_id=None, findings=[])
         return added
 
     def _add_signal(
-        self, signal: ContextSignal, message_id: str | None, sender: str | None
+        self,
+        signal: ContextSignal,
+        message_id: str | None,
+        sender: str | None,
+        as_evidence: bool = True,
     ) -> bool:
         key = _signal_key(signal)
         if key in self._context_keys:
@@ -243,7 +267,7 @@ class ConversationAnalyzer:
             person.context_weight += weight
         else:
             self.conversation_context += weight
-        if signal.technique_id and person is not None:
+        if signal.technique_id and person is not None and as_evidence:
             # Metadata techniques (fan-out, recycled accounts, age inconsistency)
             # count as evidence of that participant; on a message when it is theirs.
             on_message = message_id if signal.participant == sender else None
@@ -347,7 +371,11 @@ class ConversationAnalyzer:
                 if kept is not None:
                     findings.append((sender, kept))
         for signal in recognition.signals:
-            if self._add_signal(signal, message.id, message.sender):
+            # a signal that came with its own hit on this message is context only
+            counted = signal.participant == message.sender and any(
+                h.technique_id == signal.technique_id for h in self.last_hits
+            )
+            if self._add_signal(signal, message.id, message.sender, as_evidence=not counted):
                 self._dirty = True
         self._refresh(message.id, findings, before)
 

@@ -21,15 +21,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cosea.chats.analysis.analyzer import ConversationAnalyzer
 from cosea.chats.analysis.pipeline import Normalizer
 from cosea.chats.model import RiskModel, resolve_model
 from cosea.chats.recognizers.base import RecognizerRegistry
-from cosea.types import Assessment, ContextSignal, Conversation, Message
+from cosea.types import Assessment, ContextSignal, Conversation, Message, TechniqueHit
 
 
 @dataclass
@@ -54,11 +53,20 @@ def new_batch_context() -> Any | None:
     return BatchContext()
 
 
-def _batch_signals(batch: Any | None, header: Conversation, first_ts: datetime | None) -> list:
+def _batch_findings(batch: Any | None, header: Conversation, first: Message | None) -> list:
+    """What the batch context knows about a conversation as its first message arrives.
+
+    A streamed header carries no messages; the batch context is shown the first one
+    (its time, sender and id), never a later one.
+    """
     if batch is None:
         return []
-    found = batch.observe_conversation(header, first_ts)
-    return [s for s in (found or []) if isinstance(s, ContextSignal)]
+    if first is not None and not header.messages:
+        probe = replace(header, messages=[first])
+        found = batch.observe_conversation(probe, first.ts, initiator=first.sender)
+    else:
+        found = batch.observe_conversation(header, first.ts if first is not None else None)
+    return [f for f in (found or []) if isinstance(f, ContextSignal | TechniqueHit)]
 
 
 def _is_end(item: Any) -> bool:
@@ -89,9 +97,9 @@ def analyze_stream(
     live: OrderedDict[str, ConversationAnalyzer] = OrderedDict()
     finished: OrderedDict[str, None] = OrderedDict()  # recent ids, to notice reopening
 
-    def start(header: Conversation, first_ts: datetime | None) -> ConversationAnalyzer:
+    def start(header: Conversation, first: Message | None) -> ConversationAnalyzer:
         analyzer = ConversationAnalyzer(model, registry, conversation=header, normalizer=normalizer)
-        analyzer.add_context(_batch_signals(batch, header, first_ts))
+        analyzer.add_context(_batch_findings(batch, header, first))
         return analyzer
 
     def finish(conversation_id: str) -> Assessment:
@@ -106,7 +114,7 @@ def analyze_stream(
 
     for item in source:
         if isinstance(item, Conversation):
-            analyzer = start(item, item.messages[0].ts if item.messages else None)
+            analyzer = start(item, item.messages[0] if item.messages else None)
             for message in item.messages:
                 analyzer.step(message)
             assessment = analyzer.assessment
@@ -134,7 +142,7 @@ def analyze_stream(
                         "its later messages were assessed separately (pass grouped=False "
                         "for sources that interleave conversations)"
                     )
-            analyzer = start(header, message.ts)
+            analyzer = start(header, message)
             live[cid] = analyzer
             if len(live) > max_live:
                 oldest = next(iter(live))
@@ -149,6 +157,6 @@ def analyze_stream(
         yield finish(open_id)
 
 
-def batch_signal_preview(batch: Any, header: Conversation, first_ts: datetime | None) -> list:
-    """The batch context's signals for one conversation (for explain and tests)."""
-    return _batch_signals(batch, header, first_ts)
+def batch_findings(batch: Any, header: Conversation, first: Message | None = None) -> list:
+    """The batch context's findings for one conversation (for explain and tests)."""
+    return _batch_findings(batch, header, first)
