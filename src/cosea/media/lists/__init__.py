@@ -20,7 +20,7 @@ from cosea.media.lists.formats import (
     get_format,
     register_format,
 )
-from cosea.media.lists.importer import ImportReport, import_file, import_records
+from cosea.media.lists.importer import ImportRejected, ImportReport, import_file, import_records
 from cosea.media.lists.schemes import CategoryScheme, get_scheme, scheme_names
 from cosea.media.lists.store import LIST_KINDS, HashEntry, HashListInfo, ListStore
 
@@ -29,6 +29,7 @@ __all__ = [
     "CategoryScheme",
     "HashEntry",
     "HashListInfo",
+    "ImportRejected",
     "ImportReport",
     "ListFormat",
     "ListStore",

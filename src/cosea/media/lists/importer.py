@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from cosea.errors import CoseaError, InputError, ValidationFailed
+from cosea.errors import CoseaError, InputError, NotFound, ValidationFailed
 from cosea.media.lists.formats import (
     Item,
     Problem,
@@ -215,7 +215,9 @@ def import_records(
                 if rows:
                     # Inserting in index order keeps B-tree writes local: several times
                     # faster than random order once the index outgrows the page cache.
-                    rows.sort(key=_INDEX_ORDER)
+                    # Two stable sorts on single strings beat one sort on (signal, hash).
+                    rows.sort(key=_HASH)
+                    rows.sort(key=_SIGNAL)
                     writer.write(rows)
                     report.added += len(rows)
                 batch.clear()
@@ -296,7 +298,8 @@ _ROW_FIELDS = (
     "victim_identified",
     "external_id",
 )
-_INDEX_ORDER = itemgetter(0, 1)
+_SIGNAL = itemgetter(0)
+_HASH = itemgetter(1)
 
 
 class _RowWriter:
@@ -413,6 +416,8 @@ def import_file(
     list_format = get_format(format_name)
     if not path.is_file():
         raise InputError(path, "no such file")
+    if not create and not store.has_list(list_name):
+        raise NotFound(f"no hash list named {list_name!r}: create it first, or pass --create")
     if create and not store.has_list(list_name):
         default_kind = "known-files" if format_name == "nsrl" else "known-material"
         store.create_list(

@@ -242,8 +242,8 @@ class ListStore:
     def add_entries(self, list_name: str, entries: Iterable[dict[str, Any]]) -> int:
         """Add entries (dicts with signal, hash and optional fields); returns how many were new.
 
-        Hashes are checked and categories validated exactly as on import; use
-        :func:`cosea.media.lists.import_entries` for the full report.
+        Hashes are checked and categories validated exactly as on import (all or
+        nothing); :func:`cosea.media.lists.import_records` returns the full report.
         """
         from cosea.media.lists.importer import import_records, records_from_dicts
 

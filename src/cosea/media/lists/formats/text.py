@@ -38,7 +38,7 @@ class TextFormat:
         try:
             with open_text(path) as handle:
                 for number, line in enumerate(handle, start=1):
-                    text = line.split("#", 1)[0].strip()
+                    text = (line.split("#", 1)[0] if "#" in line else line).strip()
                     if not text:
                         directive = _SIGNAL_DIRECTIVE.match(line)
                         if directive and signal is None:
