@@ -147,23 +147,20 @@ def cybertip_command(
     actor: str | None = _actor_option(),
 ) -> None:
     """Draft a CyberTipline-shaped report (XSD-valid) and list what a person must complete."""
-    from rich.table import Table
-
     from cosea.report.cybertip import write_cybertip
 
     item = _load(target, database_url, data_dir, cases_dir, actor)
     written = write_cybertip(item, out)
     console = Console()
     for path in written.files:
-        console.print(f"wrote {escape(str(path))} (valid against cybertip.xsd)")
-    table = Table(title="Before sending: fill or confirm", title_justify="left")
-    table.add_column("document")
-    table.add_column("field")
-    table.add_column("")
-    table.add_column("why")
+        console.print(f"wrote {escape(str(path))} (valid against cybertip.xsd)", soft_wrap=True)
+    console.print(f"[bold]Before sending, {len(written.todo)} field(s) to fill or confirm:[/]")
     for todo in written.todo:
-        table.add_row(todo.document, todo.field, todo.action, escape(todo.why))
-    console.print(table)
+        mark = "[yellow]fill[/]   " if todo.action == "fill" else "[cyan]confirm[/]"
+        console.print(
+            f"  {mark} {escape(todo.document)}: [bold]{escape(todo.field)}[/] - {escape(todo.why)}",
+            soft_wrap=True,
+        )
     console.print(f"the same list: {escape(str(written.todo_path))}. Nothing was sent.")
 
 

@@ -484,9 +484,14 @@ def _read_chat(location: str, sha256: str | None, reader_name: str | None) -> li
     try:
         with os.fdopen(os.dup(descriptor), "wb") as handle:
             handle.write(data)
-        return list(reader.read(Path(f"/proc/self/fd/{descriptor}")))
+        conversations = list(reader.read(Path(f"/proc/self/fd/{descriptor}")))
     finally:
         os.close(descriptor)
+    # Readers name a conversation after its file; triage named it after the member's stem.
+    for conversation in conversations:
+        if conversation.id in {str(descriptor), f"/proc/self/fd/{descriptor}"}:
+            conversation.id = Path(name).stem
+    return conversations
 
 
 def _marks_from_evidence(
@@ -592,8 +597,11 @@ def load_case(
         platform = None
         note = None
         try:
-            for conversation in _read_chat(row["path"], row["file_sha256"], row["reader"]):
-                if conversation.id != row["conversation_id"]:
+            found = _read_chat(row["path"], row["file_sha256"], row["reader"])
+            for conversation in found:
+                # The file is the one scanned (its SHA-256 was checked), so a file holding
+                # a single conversation is that conversation whatever its reader calls it.
+                if conversation.id != row["conversation_id"] and len(found) > 1:
                     continue
                 platform = conversation.platform
                 participants = [p.to_dict() for p in conversation.participants]
