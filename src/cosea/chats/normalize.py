@@ -154,7 +154,6 @@ ABBREVIATIONS: dict[str, str] = {
     "acc": "account",
     "accs": "accounts",
     "num": "number",
-    "hw": "homework",
     "hmu": "hit me up",
     "asap": "as soon as possible",
     # Spanish

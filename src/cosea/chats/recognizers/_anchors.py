@@ -265,8 +265,25 @@ def _class_letters(items: list) -> list[str] | None:
     return letters if 0 < len(letters) <= 10 else None
 
 
+def _is_lookbehind_separator(items: list) -> bool:
+    r"""``(?<=[^\w])`` alone: matches nothing, right after a non-word character."""
+    if len(items) != 1 or items[0][0] is not C.ASSERT:
+        return False
+    direction, body = items[0][1]
+    return direction < 0 and all(_is_separator(o, v) for o, v in body)
+
+
 def _is_separator(op: object, value: object) -> bool:
     """Whether an element only matches non-word characters (so a word starts after it)."""
+    if op is C.BRANCH:
+        alternatives = [list(a) for a in value[1]]  # type: ignore[index]
+        return bool(alternatives) and all(
+            _is_lookbehind_separator(a) or (a and all(_is_separator(o, v) for o, v in a))
+            for a in alternatives
+        )
+    if op is C.SUBPATTERN:
+        body = list(value[3])  # type: ignore[index]
+        return bool(body) and all(_is_separator(o, v) for o, v in body)
     if op is C.LITERAL:
         return not _is_word_char(value)  # type: ignore[arg-type]
     if op is C.IN:
@@ -324,11 +341,15 @@ def _first_words(items: list, end_is_word_end: bool, depth: int = 0) -> set[str]
             return {WORD_END}
         return _first_words(rest, end_is_word_end, depth + 1)
     if op is C.BRANCH:
+        if _is_separator(op, value):
+            return {WORD_END}
         result: set[str] = set()
         for alternative in value[1]:
             result |= _first_words(list(alternative) + rest, end_is_word_end, depth + 1)
         return _cap(result)
     if op is C.SUBPATTERN:
+        if _is_separator(op, value):
+            return {WORD_END}
         return _first_words(list(value[3]) + rest, end_is_word_end, depth + 1)
     if op is C.ATOMIC_GROUP:
         return _first_words(list(value) + rest, end_is_word_end, depth + 1)

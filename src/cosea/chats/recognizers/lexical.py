@@ -47,7 +47,10 @@ from cosea.types import ContextSignal, Message
 SIDES = ("adult-side", "child-side", "any")
 DEFAULT_LANGUAGES = ("en", "es", "de", "fr", "pt")
 TECHNIQUE_ID = re.compile(r"^T\d{4}$")
-_SEPARATOR = r"[^\w$@]+"
+# A space in a pattern: a run of non-word characters, or nothing right after one
+# (so "they (?:all )? (?:will )?see" still matches "they see").
+_SEPARATOR = r"(?:[^\w$@]+|(?<=[^\w$@]))"
+_OPTIONAL_SEPARATOR = r"[^\w$@]*"
 _MACRO = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _GAP = re.compile(r"^gap(\d?)$")
 
@@ -131,7 +134,7 @@ def _expand(source: str, macros: dict[str, str], where: str, depth: int = 0) -> 
         gap = _GAP.match(name)
         if gap:
             words = int(gap.group(1) or 3)
-            return rf"(?:[\w$@']+{_SEPARATOR}){{0,{words}}}"
+            return rf"(?:[\w$@']+[^\w$@]+){{0,{words}}}"
         if name not in macros:
             raise InputError(where, f"unknown macro {{{name}}} in {source!r}")
         return "(?:" + _expand(macros[name], macros, where, depth + 1) + ")"
@@ -144,7 +147,8 @@ def _spaces_to_separators(source: str) -> str:
     out: list[str] = []
     in_class = False
     escaped = False
-    for char in source:
+    skip_quantifier = False
+    for index, char in enumerate(source):
         if escaped:
             out.append(char)
             escaped = False
@@ -162,9 +166,16 @@ def _spaces_to_separators(source: str) -> str:
             out.append(char)
             continue
         if char == " ":
+            if index + 1 < len(source) and source[index + 1] in "?*":
+                skip_quantifier = True  # " ?": an optional separator
+                out.append(_OPTIONAL_SEPARATOR)
+                continue
             if out and out[-1] == _SEPARATOR:
                 continue
             out.append(_SEPARATOR)
+            continue
+        if skip_quantifier:
+            skip_quantifier = False
             continue
         out.append(char)
     return "".join(out)
