@@ -94,7 +94,8 @@ class Pattern:
 class TechniquePatterns:
     technique_id: str
     patterns: list[Pattern] = field(default_factory=list)
-    exclusions: list[re.Pattern[str]] = field(default_factory=list)
+    # hard negatives, per language: they only veto hits of their own language
+    exclusions: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
     negatives: list[str] = field(default_factory=list)
 
 
@@ -104,7 +105,7 @@ class PatternSet:
 
     languages: tuple[str, ...]
     techniques: dict[str, TechniquePatterns]
-    exclude_all: list[re.Pattern[str]]
+    exclude_all: dict[str, list[re.Pattern[str]]]  # per language
     technique_names: dict[str, str]
     prefilter: Prefilter
 
@@ -265,7 +266,9 @@ def load_language(
                 )
         for entry in _as_list(spec.get("exclude")):
             regex_text, _ = compile_pattern(str(entry), macros, where)
-            bucket.exclusions.append(_compile(regex_text, f"{where} exclusion"))
+            bucket.exclusions.setdefault(lang, []).append(
+                _compile(regex_text, f"{where} exclusion")
+            )
         bucket.negatives.extend(str(n) for n in _as_list(spec.get("negatives")))
     exclude_all = [
         _compile(compile_pattern(str(e), macros, str(path))[0], f"{path} exclude_all")
@@ -414,14 +417,15 @@ def load_pattern_set(
         files.append(path)
     files.extend(Path(p) for p in extra_files)
     techniques: dict[str, TechniquePatterns] = {}
-    exclude_all: list[re.Pattern[str]] = []
+    exclude_all: dict[str, list[re.Pattern[str]]] = {}
     for path in files:
-        _, loaded, excluded = load_language(path, shared_macros)
-        exclude_all.extend(excluded)
+        lang, loaded, excluded = load_language(path, shared_macros)
+        exclude_all.setdefault(lang, []).extend(excluded)
         for technique_id, bucket in loaded.items():
             merged = techniques.setdefault(technique_id, TechniquePatterns(technique_id))
             merged.patterns.extend(bucket.patterns)
-            merged.exclusions.extend(bucket.exclusions)
+            for language, exclusions in bucket.exclusions.items():
+                merged.exclusions.setdefault(language, []).extend(exclusions)
             merged.negatives.extend(bucket.negatives)
     every = [p for t in techniques.values() for p in t.patterns]
     return PatternSet(
@@ -497,12 +501,18 @@ class PatternRecognizer(Recognizer):
         best: dict[tuple[str, str], tuple[Pattern, re.Match[str]]],
     ) -> list[PatternHit | ContextSignal]:
         normalized = text.text
-        if any(ex.search(normalized) for ex in self.patterns.exclude_all):
-            return []
         findings: list[PatternHit | ContextSignal] = []
+        vetoed: dict[str, bool] = {}
         for (technique_id, kind), (pattern, match) in sorted(best.items()):
+            language = pattern.language
+            if language not in vetoed:
+                vetoed[language] = any(
+                    ex.search(normalized) for ex in self.patterns.exclude_all.get(language, ())
+                )
+            if vetoed[language]:
+                continue
             technique = self.patterns.techniques[technique_id]
-            if any(ex.search(normalized) for ex in technique.exclusions):
+            if any(ex.search(normalized) for ex in technique.exclusions.get(language, ())):
                 continue
             start, end = text.original_span(*match.span())
             if kind == "cue":
