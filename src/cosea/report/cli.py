@@ -70,7 +70,7 @@ def evidence_command(
 
     item = _load(target, database_url, data_dir, cases_dir, actor)
     written = write_evidence_package(item, out, include_media=include_media)
-    console = Console()
+    console = Console(soft_wrap=True)
     console.print(
         f"wrote {escape(str(out))}: {written.members} members, {written.media_files} media "
         f"file(s), manifest SHA-256 {written.manifest_sha256}"
@@ -96,7 +96,7 @@ def verify_command(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        console = Console()
+        console = Console(soft_wrap=True)
         label = (result.item or {}).get("label", "?")
         console.print(
             f"package {escape(str(package))} ({escape(str(label))}): {result.members_checked} "
@@ -151,7 +151,7 @@ def cybertip_command(
 
     item = _load(target, database_url, data_dir, cases_dir, actor)
     written = write_cybertip(item, out)
-    console = Console()
+    console = Console(soft_wrap=True)
     for path in written.files:
         console.print(f"wrote {escape(str(path))} (valid against cybertip.xsd)", soft_wrap=True)
     console.print(f"[bold]Before sending, {len(written.todo)} field(s) to fill or confirm:[/]")
@@ -188,7 +188,7 @@ def stix_command(
 
     item = _load(target, database_url, data_dir, cases_dir, actor)
     written = write_stix(item, out, tlp=tlp, observed_data=observed_data, all_media=all_media)
-    console = Console()
+    console = Console(soft_wrap=True)
     console.print(
         f"wrote {escape(str(out))}: {written.objects} objects - {written.sightings} sighting(s), "
         f"{written.indicators} indicator(s), {written.observed_data} observed-data; "
@@ -230,7 +230,7 @@ def hotlines_command(
     table = Table("country", "name", "kind", "address", title="Where to report")
     for body in bodies:
         table.add_row(body.country, escape(body.name), body.kind, body.url)
-    Console().print(table)
+    Console(soft_wrap=True).print(table)
 
 
 # -- signals --------------------------------------------------------------------------------
@@ -244,7 +244,9 @@ def signals_keygen(
     from cosea.report.signals import key_id, load_signals_key, new_signals_key
 
     new_signals_key(out)
-    Console().print(f"wrote {escape(str(out))}; key id {key_id(load_signals_key(out))}")
+    Console(soft_wrap=True).print(
+        f"wrote {escape(str(out))}; key id {key_id(load_signals_key(out))}"
+    )
 
 
 @signals_app.command("export")
@@ -290,7 +292,7 @@ def signals_export(
         for t in chosen
     ]
     written = export_signals(items, key_file, out, source=source)
-    Console().print(
+    Console(soft_wrap=True).print(
         f"wrote {escape(str(out))}: {written.signals} signal(s) from {len(items)} item(s), "
         f"key id {written.key_id}"
     )
@@ -327,7 +329,7 @@ def signals_import(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
-    console = Console()
+    console = Console(soft_wrap=True)
     console.print(
         f"{result.signals} signal(s) from {escape(str(result.source or 'a partner'))} checked "
         f"against {result.local_accounts} local account(s) and {result.local_files} file hash(es)"
@@ -408,4 +410,4 @@ def playbook_command(
     if as_json:
         typer.echo(json.dumps(playbook.to_dict(), indent=2, ensure_ascii=False))
         return
-    playbook.render(Console())
+    playbook.render(Console(soft_wrap=True))

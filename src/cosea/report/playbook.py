@@ -276,13 +276,11 @@ class Playbook:
                 )
             console.print(table)
         where = f"Where to report ({self.country})" if self.country else "Where to report"
-        table = Table(title=where, title_justify="left")
-        table.add_column("service")
-        table.add_column("address", overflow="fold", min_width=24)
-        table.add_column("for")
+        console.print(f"[bold]{where}[/]")
         for body in self.report_to:
-            table.add_row(escape(body.name), body.url, escape(body.description))
-        console.print(table)
+            # One line per address, never folded, so it can be copied.
+            console.print(f" - {escape(body.name)}: {body.url}", soft_wrap=True, highlight=False)
+            console.print(f"   [dim]{escape(body.description)}[/]")
         for note in self.notes:
             console.print(f"[dim]{escape(note)}[/]")
         if self.closing:
