@@ -254,8 +254,8 @@ def signals_export(
     targets: list[str] = typer.Argument(None, help="Alert ids or cases; or use --state."),
     key_file: Path = typer.Option(..., "--key-file", help="The key shared with the partner."),
     out: Path = typer.Option(..., "--out", help="Signals file to write (.jsonl)."),
-    state: str | None = typer.Option(
-        None, "--state", help="Also every alert in this state (e.g. confirmed)."
+    state: list[str] = typer.Option(
+        [], "--state", help="Also every alert in this state, e.g. confirmed (repeat)."
     ),
     source: str | None = typer.Option(None, "--source", help="Your organisation's name."),
     database_url: str | None = _database_option(),
@@ -281,7 +281,7 @@ def signals_export(
             chosen += [
                 str(i)
                 for i in connection.execute(
-                    select(table.c.id).where(table.c.state == state).order_by(table.c.id)
+                    select(table.c.id).where(table.c.state.in_(state)).order_by(table.c.id)
                 ).scalars()
                 if str(i) not in chosen
             ]
@@ -410,4 +410,4 @@ def playbook_command(
     if as_json:
         typer.echo(json.dumps(playbook.to_dict(), indent=2, ensure_ascii=False))
         return
-    playbook.render(Console(soft_wrap=True))
+    playbook.render(Console())
