@@ -340,25 +340,26 @@ def signals_import(
     table = Table("signal", "matched on", "strength", "local", "techniques", title="Overlaps")
     for overlap in result.overlaps:
         local = overlap.local
-        where = (
-            f"{local.get('where')} {local.get('platform') or ''} conversation "
-            f"{local.get('conversation')} account {local.get('account')}"
-            + (
-                f" (alerts {', '.join(map(str, local.get('alerts') or []))})"
-                if local.get("alerts")
-                else ""
-            )
-            if overlap.kind != "file"
-            else f"{local.get('where')} "
-            + (
-                f"media {local.get('media')} alert {local.get('alert')}"
+        if overlap.kind == "file":
+            hashes = sorted({part.split(":")[0] for part in overlap.matched.split(", ")})
+            matched_on = f"file ({', '.join(hashes)})"
+            where = f"{local.get('where')} " + (
+                f"media {local.get('media')}"
+                + (f" (alert {local['alert']})" if local.get("alert") else "")
                 if "media" in local
                 else str(local.get("file"))
             )
-        )
+        else:
+            matched_on = overlap.kind
+            alerts = ", ".join(map(str, local.get("alerts") or []))
+            where = (
+                f"{local.get('where')} {local.get('platform') or ''} conversation "
+                f"{local.get('conversation')} account {local.get('account')}"
+                + (f" (alerts {alerts})" if alerts else "")
+            )
         table.add_row(
             overlap.signal,
-            overlap.kind,
+            matched_on,
             overlap.strength,
             escape(where),
             ", ".join(overlap.techniques),

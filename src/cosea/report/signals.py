@@ -422,19 +422,24 @@ def import_signals(
         for hashes in signal.get("files") or []:
             if not isinstance(hashes, dict):
                 continue
+            # One overlap per local file, naming every hash of it that matched.
+            found: dict[str, tuple[dict[str, Any], list[str]]] = {}
             for name, value in hashes.items():
                 for place in files.get(str(value).lower(), []):
-                    overlaps.append(
-                        Overlap(
-                            str(signal.get("id")),
-                            "file",
-                            "strong",
-                            f"{name}:{value}",
-                            place,
-                            techniques,
-                            signal.get("class"),
-                        )
+                    key = json.dumps(place, sort_keys=True)
+                    found.setdefault(key, (place, []))[1].append(f"{name}:{value}")
+            for place, matched in found.values():
+                overlaps.append(
+                    Overlap(
+                        str(signal.get("id")),
+                        "file",
+                        "strong",
+                        ", ".join(matched),
+                        place,
+                        techniques,
+                        signal.get("class"),
                     )
+                )
     result = SignalsImport(
         Path(path), header.get("source"), len(signals), overlaps, len(accounts), len(files)
     )
