@@ -214,6 +214,8 @@ def test_wrong_key_fails_the_signature(package: Path, tmp_path: Path) -> None:
 def test_forged_signature_and_not_a_zip(package: Path, tmp_path: Path) -> None:
     forged = _rewrite(package, tmp_path / "forged.zip", {SIGNATURE: b"AAAA\n"})
     assert ("bad-signature", MANIFEST) in _kinds(verify_package(forged))
+    with pytest.raises(InputError, match="cannot read the public key"):
+        verify_package(package, public_key=tmp_path / "missing.pem")
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip at all")
     with pytest.raises(InputError, match=r"junk\.zip"):

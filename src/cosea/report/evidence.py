@@ -420,8 +420,11 @@ def verify_package(path: Path | str, public_key: Path | str | bytes | None = Non
     check.item = manifest.get("item")
 
     if public_key is not None:
-        data = public_key if isinstance(public_key, bytes) else Path(public_key).read_bytes()
         source = "--public-key" if isinstance(public_key, bytes) else str(public_key)
+        try:
+            data = public_key if isinstance(public_key, bytes) else Path(public_key).read_bytes()
+        except OSError as error:
+            raise InputError(source, f"cannot read the public key ({error.strerror})") from None
         verifier = keys.load_public_key(data, source)
         check.key_source = "pinned"
     elif PUBLIC_KEY in contents:
