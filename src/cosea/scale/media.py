@@ -122,12 +122,14 @@ def pack_indexes(indexes: Sequence[Any]) -> dict[str, Any]:
 
 
 _MATCHERS: dict[tuple[str, str], Any] = {}
+_LOADS = 0  # indexes unpacked by this worker process (one per run)
 
 
 def _unpacked_matcher(packed: dict[str, Any], settings: dict[str, Any]) -> Any:
     """The run's matcher on this worker: unpacked and loaded on first use, then kept."""
     from cosea.media.match import Matcher, MatchIndex
 
+    global _LOADS
     cache_key = (packed["key"], json.dumps(settings, sort_keys=True))
     matcher = _MATCHERS.get(cache_key)
     if matcher is not None:
@@ -143,6 +145,7 @@ def _unpacked_matcher(packed: dict[str, Any], settings: dict[str, Any]) -> Any:
         atexit.register(shutil.rmtree, root, True)
     indexes = [MatchIndex.load(root / f"{n:03d}") for n in range(packed["count"])]
     matcher = Matcher(indexes, **settings)
+    _LOADS += 1
     _MATCHERS.clear()  # one run's lists at a time per worker
     _MATCHERS[cache_key] = matcher
     return matcher

@@ -123,11 +123,16 @@ def write_results(database_url: str, run_id: str, rows: Sequence[ResultRow]) -> 
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - cosea supports SQLite and PostgreSQL
         raise NotImplementedError(f"no idempotent insert for {engine.dialect.name}")
-    statement = insert(scale_results).on_conflict_do_nothing(index_elements=["run_id", "position"])
+    statement = (
+        insert(scale_results)
+        .on_conflict_do_nothing(index_elements=["run_id", "position"])
+        .returning(scale_results.c.position)
+    )
+    # RETURNING names the rows actually inserted (drivers' rowcounts of a batched
+    # insert are not reliable across SQLite and PostgreSQL).
     with engine.begin() as connection:
-        result = connection.execute(statement, values)
-    written = result.rowcount
-    return written if written is not None and written >= 0 else len(values)
+        inserted = connection.execute(statement, values).all()
+    return len(inserted)
 
 
 def iter_results(
