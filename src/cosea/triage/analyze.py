@@ -260,6 +260,7 @@ class Analyzer:
         limits = self.limits
         sink = _Sink(self.settings.crypto, limits.max_buffer)
         read_error: str | None = None
+        detected: filetypes.FileType | None = None
         try:
             while True:
                 chunk = stream.read(CHUNK)
@@ -268,13 +269,15 @@ class Analyzer:
                 sink.write(chunk)
                 if not sink.decided and len(sink.head) >= HEAD:
                     sink.decided = True
-                    if not self._wants_bytes(filetypes.detect(sink.head, meta.name), meta):
+                    detected = filetypes.detect(sink.head, meta.name)
+                    if not self._wants_bytes(detected, meta):
                         sink.stop_keeping()
         except LimitExceeded:
             raise
         except Exception as error:  # truncated archive member, I/O error, bad CRC
             read_error = f"{type(error).__name__}: {error}"
-        detected = filetypes.detect(sink.head, meta.name)
+        if detected is None:
+            detected = filetypes.detect(sink.head, meta.name)
         if not sink.decided and not self._wants_bytes(detected, meta):
             sink.stop_keeping()
         data = sink.data()

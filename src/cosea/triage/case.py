@@ -203,6 +203,41 @@ BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;
 """
 
 
+_UPSERT_FILE = (
+    f"INSERT INTO files({', '.join(FILE_COLUMNS)}, scan_id, seen_scan) "
+    f"VALUES ({', '.join('?' for _ in FILE_COLUMNS)}, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in FILE_COLUMNS if c != "path")
+    + ", scan_id = excluded.scan_id, seen_scan = excluded.seen_scan, known = 0, "
+    "known_source = NULL RETURNING id"
+)
+
+
+# The batch form: known flags are columns of the row, no id is returned.
+UPSERT_FILE_ROW = (
+    f"INSERT INTO files({', '.join(FILE_COLUMNS)}, scan_id, seen_scan, known, known_source) "
+    f"VALUES ({', '.join('?' for _ in FILE_COLUMNS)}, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in FILE_COLUMNS if c != "path")
+    + ", scan_id = excluded.scan_id, seen_scan = excluded.seen_scan, "
+    "known = excluded.known, known_source = excluded.known_source"
+)
+
+
+def file_row(record: Mapping[str, Any], scan_id: int, known: str | None) -> list[Any]:
+    """The values of :data:`UPSERT_FILE_ROW` for one record (hot path: one per file)."""
+    row = [record.get(name) for name in FILE_COLUMNS]
+    for index in _FLAG_INDEXES:
+        row[index] = 1 if row[index] else 0
+    for index in _JSON_INDEXES:
+        if row[index] is not None:
+            row[index] = json.dumps(row[index], sort_keys=True, default=str)
+    for index in _TEXT_INDEXES:
+        value = row[index]
+        if value is not None and not value.isascii():
+            row[index] = db_text(value)
+    row += [scan_id, scan_id, 1 if known else 0, known]
+    return row
+
+
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -454,23 +489,22 @@ class Case:
             ),
         )
 
-    def store_file(self, record: Mapping[str, Any], scan_id: int) -> int:
-        """Insert or replace one file record; returns its id. Caller holds the transaction."""
+    def max_file_id(self) -> int:
+        return self.count("SELECT COALESCE(MAX(id), 0) FROM files")
+
+    def store_file(
+        self, record: Mapping[str, Any], scan_id: int, new_after: int | None = None
+    ) -> int:
+        """Insert or replace one file record; returns its id. Caller holds the transaction.
+
+        ``new_after``: ids above it were created by this run, so they have no matches or
+        chat results from earlier runs to clear (saves two statements per new file).
+        """
         values = [_column_value(name, record.get(name)) for name in FILE_COLUMNS]
-        placeholders = ", ".join("?" for _ in FILE_COLUMNS)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in FILE_COLUMNS if c != "path")
-        self.conn.execute(
-            f"INSERT INTO files({', '.join(FILE_COLUMNS)}, scan_id, seen_scan) "
-            f"VALUES ({placeholders}, ?, ?) ON CONFLICT(path) DO UPDATE SET {updates}, "
-            "scan_id = excluded.scan_id, seen_scan = excluded.seen_scan, "
-            "known = 0, known_source = NULL",
-            [*values, scan_id, scan_id],
-        )
-        file_id = int(
-            self.conn.execute("SELECT id FROM files WHERE path = ?", (values[0],)).fetchone()[0]
-        )
-        self.conn.execute("DELETE FROM matches WHERE file_id = ?", (file_id,))
-        self.conn.execute("DELETE FROM chat_assessments WHERE file_id = ?", (file_id,))
+        file_id = int(self.conn.execute(_UPSERT_FILE, [*values, scan_id, scan_id]).fetchone()[0])
+        if new_after is None or file_id <= new_after:
+            self.conn.execute("DELETE FROM matches WHERE file_id = ?", (file_id,))
+            self.conn.execute("DELETE FROM chat_assessments WHERE file_id = ?", (file_id,))
         return file_id
 
     def mark_seen(self, paths: Iterable[str], scan_id: int) -> None:
@@ -555,6 +589,11 @@ def db_text(value: str) -> str:
 
 
 _TEXT_COLUMNS = frozenset({"path", "source", "container", "name", "original_name"})
+_FLAG_INDEXES = tuple(
+    i for i, c in enumerate(FILE_COLUMNS) if c in {"ext_mismatch", "pdq_low_quality"}
+)
+_JSON_INDEXES = tuple(i for i, c in enumerate(FILE_COLUMNS) if c in {"exif", "vpdq"})
+_TEXT_INDEXES = tuple(i for i, c in enumerate(FILE_COLUMNS) if c in _TEXT_COLUMNS)
 
 
 def _column_value(name: str, value: Any) -> Any:

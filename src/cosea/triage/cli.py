@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cosea.errors import InputError
 
@@ -65,12 +66,20 @@ def scan_command(
     cluster_threshold: int = typer.Option(31, help="PDQ distance for near-duplicate clusters."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        envvar="COSEA_DASK_SCHEDULER",
+        help="Dask scheduler address (or local[:N]): analyse on that cluster (sources on a "
+        "file system every worker mounts); s3:// sources are fetched into the case first.",
+    ),
 ) -> None:
     """Scan folders and archives into a case: hashes, types, PDQ, EXIF, matches, chats.
 
     Killed or interrupted, the same command resumes where it stopped; run again later,
     it reads only files that changed.
     """
+    from cosea.scale import wants_cluster
     from cosea.triage.analyze import AnalysisSettings
     from cosea.triage.archives import Limits
     from cosea.triage.scanner import ScanOptions, default_workers, scan
@@ -103,7 +112,12 @@ def scan_command(
     )
     console = Console(stderr=True)
     try:
-        summary = scan(options, console=console, progress=not quiet and not as_json)
+        if wants_cluster(scheduler, sources):
+            from cosea.scale.commands import triage_scan
+
+            summary = triage_scan(options, scheduler, console, not quiet and not as_json)
+        else:
+            summary = scan(options, console=console, progress=not quiet and not as_json)
     except KeyboardInterrupt:
         console.print(
             "[yellow]interrupted[/]: what was stored is kept; run the same command to resume"
@@ -141,7 +155,7 @@ def _print_summary(console: Console, summary: object) -> None:
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
-    console.print(f"case database: {data['case_path']}")
+    console.print(f"case database: {escape(data['case_path'])}", soft_wrap=True)
 
 
 @app.command("verify")
@@ -163,14 +177,16 @@ def verify_command(
         console = Console()
         chain = result.chain
         state = "[green]intact[/]" if chain.intact else "[red]BROKEN[/]"
-        console.print(f"custody log: {state}, {chain.entries} entries, head {chain.head}")
+        console.print(f"custody log: {state}, {chain.entries} entries")
+        console.print(f"  head {chain.head}", soft_wrap=True)
         for problem in chain.problems:
-            console.print(f"  [red]✗[/] {problem}")
+            console.print(f"  [red]✗[/] {escape(problem)}", soft_wrap=True)
         for source in result.sources:
             mark = "[green]✓[/]" if source.ok else "[red]✗[/]"
-            console.print(f"{mark} {source.kind} {source.path}  SHA-256 {source.current or '-'}")
+            console.print(f"{mark} {source.kind} {escape(source.path)}", soft_wrap=True)
+            console.print(f"  SHA-256 {source.current or '-'}", soft_wrap=True)
             for difference in source.differences:
-                console.print(f"    [red]{difference}[/]")
+                console.print(f"  [red]{escape(difference)}[/]", soft_wrap=True)
         console.print(
             "[green]verified: evidence and custody log unchanged[/]"
             if result.ok
@@ -206,7 +222,9 @@ def report_command(
             max_thumbnails=max_thumbnails,
         )
     Console(stderr=True).print(
-        f"wrote {fmt} report {out} ({record['bytes']:,} bytes, SHA-256 {record['sha256']})"
+        f"wrote {fmt} report {escape(str(out))} ({record['bytes']:,} bytes, "
+        f"SHA-256 {record['sha256']})",
+        soft_wrap=True,
     )
 
 
@@ -252,7 +270,7 @@ def show_command(
     console.print(table)
     for scan_id, started, ended, status in scans:
         console.print(f"scan {scan_id}: {status}, {started} → {ended or '…'}")
-    console.print(f"case database: {path}")
+    console.print(f"case database: {escape(str(path))}", soft_wrap=True)
 
 
 @app.command("demo-folder")
@@ -267,7 +285,7 @@ def demo_folder_command(
 
     info = demo_folder(out)
     console = Console(stderr=True)
-    console.print(f"demo folder: {info['folder']}")
+    console.print(f"demo folder: {escape(info['folder'])}", soft_wrap=True)
     if make_lists:
         lists = build_demo_lists(info)
         console.print(

@@ -143,6 +143,8 @@ def detect(head: bytes, name: str = "") -> FileType:
     if head[4:8] == b"ftyp":
         extension, mime = _FTYP_BRANDS.get(head[8:12], ("mp4", "video/mp4"))
         return FileType(extension, mime, _group(extension), True)
+    if _looks_like_text(head):
+        return _text_type(head, name)
     if head:
         with contextlib.suppress(puremagic.PureError, ValueError, IndexError):
             matches = puremagic.magic_string(head[:65536])
@@ -152,12 +154,28 @@ def detect(head: bytes, name: str = "") -> FileType:
                 if extension == "jfif":
                     extension = "jpg"
                 return FileType(extension, best.mime_type or None, _group(extension), True)
-    if _looks_like_text(head):
-        extension = extension_of(name)
-        if extension in {"json", "jsonl", "ndjson", "xml", "csv", "html", "htm"}:
-            return FileType(extension, None, "text", False)
-        return FileType("txt", "text/plain", "text", False)
     return FileType(None, None, "other", False)
+
+
+_TEXT_SIGNATURES = (
+    ("<?xml", "xml", "application/xml"),
+    ("<!doctype html", "html", "text/html"),
+    ("<html", "html", "text/html"),
+    ("{\\rtf", "rtf", "application/rtf"),
+    ("<svg", "svg", "image/svg+xml"),
+)
+
+
+def _text_type(head: bytes, name: str) -> FileType:
+    """Plain text (puremagic is skipped: its signatures are for binary formats)."""
+    start = head[:256].lstrip(b"\xef\xbb\xbf \t\r\n").decode("utf-8", "ignore").lower()
+    for prefix, extension, mime in _TEXT_SIGNATURES:
+        if start.startswith(prefix):
+            return FileType(extension, mime, "text", True)
+    extension = extension_of(name)
+    if extension in {"json", "jsonl", "ndjson", "xml", "csv", "html", "htm"}:
+        return FileType(extension, None, "text", False)
+    return FileType("txt", "text/plain", "text", False)
 
 
 def _compatible(claimed: str, detected: str) -> bool:

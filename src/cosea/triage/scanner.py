@@ -35,7 +35,7 @@ from cosea import __version__
 from cosea.errors import InputError
 from cosea.triage import custody
 from cosea.triage.analyze import AnalysisSettings, Analyzer, DiskItem
-from cosea.triage.case import Case, db_text
+from cosea.triage.case import UPSERT_FILE_ROW, Case, db_text, file_row
 from cosea.triage.clusters import DEFAULT_THRESHOLD, near_duplicate_groups
 from cosea.triage.known import CaseMatcher, open_known_files
 from cosea.triage.walk import Found, walk_source
@@ -165,7 +165,15 @@ _worker_outbox = _FlushingOutbox()
 # --- the writer (scanning process) ------------------------------------------------------
 
 
+_READ_ERROR_KINDS = (
+    "'permission-denied', 'unreadable', 'vanished', 'read-error', 'not-regular-file', "
+    "'internal-error', 'worker-crashed'"
+)
+
+
 class _Writer:
+    """Stores what the workers send, a batch of messages per statement where it can."""
+
     def __init__(
         self,
         case: Case,
@@ -188,69 +196,118 @@ class _Writer:
         self.pending = 0
         self.last_commit = time.monotonic()
         self.on_progress: Any = None
+        # Results of earlier runs to clear when a file is stored again. In a new case
+        # there are none, and the two or three statements per file are skipped.
+        self.clear_matches = case.count("SELECT COUNT(*) FROM matches") > 0 or (
+            case.count("SELECT COUNT(*) FROM chat_assessments") > 0
+        )
+        self.clear_errors = (
+            case.count("SELECT COUNT(*) FROM errors WHERE scan_id < ?", (scan_id,)) > 0
+        )
 
     def _begin(self) -> None:
         if not self.case.conn.in_transaction:
             self.case.conn.execute("BEGIN IMMEDIATE")
 
     def handle(self, message: tuple[Any, ...]) -> None:
-        kind = message[0]
-        self._begin()
-        conn = self.case.conn
-        # One savepoint per message: a record the database refuses costs that record
-        # (recorded as an error), never the batch around it.
-        conn.execute("SAVEPOINT message")
-        try:
-            if kind == "file":
-                self._file(message[1])
-            elif kind == "error":
-                _, path, error_kind, reason = message
-                self.case.add_error(path, error_kind, reason, self.scan_id)
-                self.errors += 1
-            elif kind == "container":
-                self.case.mark_container(db_text(message[1]["path"]), message[1], self.scan_id)
-        except sqlite3.Error as error:
-            conn.execute("ROLLBACK TO message")
-            path = message[1]["path"] if kind in {"file", "container"} else str(message[1])
-            self.case.add_error(path, "internal-error", f"could not store: {error}", self.scan_id)
-            self.errors += 1
-        conn.execute("RELEASE message")
-        self.pending += 1
-        self.maybe_commit()
-
-    def _file(self, record: dict[str, Any]) -> None:
-        case = self.case
-        file_id = case.store_file(record, self.scan_id)
-        path = db_text(record["path"])
-        case.conn.execute(
-            "DELETE FROM errors WHERE path = ? AND scan_id < ? "
-            "AND kind IN ('permission-denied', 'unreadable', 'vanished', 'read-error', "
-            "'not-regular-file', 'internal-error', 'worker-crashed')",
-            (path, self.scan_id),
-        )
-        self.stored += 1
-        size = int(record.get("size") or 0)
-        self.bytes_read += size
-        if record.get("container") is None:
-            self.top_bytes_done += size
-        if record.get("status") != "ok":
-            return
-        if self.known is not None:
-            label = self.known.lookup(record)
-            if label:
-                case.mark_known(file_id, label)
-        for match in self.matcher.match(record):
-            case.add_match(file_id, match)
-            self.matches += 1
-        chats = record.get("chats")
-        if chats:
-            for assessment in chats.get("assessments") or []:
-                case.add_chat_assessment(file_id, assessment)
-                if assessment.get("alert"):
-                    self.alerts += 1
+        self.handle_batch([message])
 
     def error(self, path: str, kind: str, reason: str) -> None:
         self.handle(("error", path, kind, reason))
+
+    def handle_batch(self, messages: list[tuple[Any, ...]]) -> None:
+        if not messages:
+            return
+        self._begin()
+        conn = self.case.conn
+        conn.execute("SAVEPOINT batch")
+        try:
+            counts = self._apply(messages)
+        except sqlite3.Error:
+            conn.execute("ROLLBACK TO batch")
+            conn.execute("RELEASE batch")
+            if len(messages) > 1:
+                for message in messages:  # find the one the database refuses
+                    self.handle_batch([message])
+                return
+            message = messages[0]
+            kind = message[0]
+            path = message[1]["path"] if kind in {"file", "container"} else str(message[1])
+            self.case.add_error(path, "internal-error", "could not store it", self.scan_id)
+            self.errors += 1
+            return
+        conn.execute("RELEASE batch")
+        stored, size, top, errors, matches, alerts = counts
+        self.stored += stored
+        self.bytes_read += size
+        self.top_bytes_done += top
+        self.errors += errors
+        self.matches += matches
+        self.alerts += alerts
+        self.pending += len(messages)
+        self.maybe_commit()
+
+    def _apply(self, messages: list[tuple[Any, ...]]) -> tuple[int, int, int, int, int, int]:
+        case = self.case
+        conn = case.conn
+        rows: list[list[Any]] = []
+        paths: list[tuple[str]] = []
+        follow_ups: list[tuple[str, list[dict[str, Any]], dict[str, Any] | None]] = []
+        errors: list[tuple[str, str, str]] = []
+        containers: list[dict[str, Any]] = []
+        size = top = 0
+        for message in messages:
+            kind = message[0]
+            if kind == "file":
+                record = message[1]
+                label = None
+                found: list[dict[str, Any]] = []
+                chats = None
+                if record.get("status") == "ok":
+                    label = self.known.lookup(record) if self.known is not None else None
+                    found = self.matcher.match(record)
+                    chats = record.get("chats")
+                rows.append(file_row(record, self.scan_id, label))
+                path = db_text(record["path"])
+                paths.append((path,))
+                if found or chats:
+                    follow_ups.append((path, found, chats))
+                length = int(record.get("size") or 0)
+                size += length
+                if record.get("container") is None:
+                    top += length
+            elif kind == "error":
+                errors.append((message[1], message[2], message[3]))
+            elif kind == "container":
+                containers.append(message[1])
+        if rows:
+            conn.executemany(UPSERT_FILE_ROW, rows)
+            if self.clear_matches:
+                for table in ("matches", "chat_assessments"):
+                    conn.executemany(
+                        f"DELETE FROM {table} WHERE file_id = (SELECT id FROM files WHERE path = ?)",
+                        paths,
+                    )
+            if self.clear_errors:  # read errors a file stored now no longer has
+                conn.executemany(
+                    f"DELETE FROM errors WHERE path = ? AND scan_id < {int(self.scan_id)} "
+                    f"AND kind IN ({_READ_ERROR_KINDS})",
+                    paths,
+                )
+        matches = alerts = 0
+        for path, found, chats in follow_ups:
+            file_id = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+            for match in found:
+                case.add_match(file_id, match)
+                matches += 1
+            for assessment in (chats or {}).get("assessments") or []:
+                case.add_chat_assessment(file_id, assessment)
+                alerts += 1 if assessment.get("alert") else 0
+        for path, error_kind, reason in errors:
+            case.add_error(path, error_kind, reason, self.scan_id)
+        for info in containers:
+            case.mark_container(db_text(info["path"]), info, self.scan_id)
+        return len(rows), size, top, len(errors), matches, alerts
 
     def maybe_commit(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -387,10 +444,20 @@ def _may_be_archive(path: str) -> bool:
 
 
 def _run_inline(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanOptions) -> None:
-    analyzer = Analyzer(options.analysis, writer.handle)
+    outbox: list[tuple[Any, ...]] = []
+
+    def emit(message: tuple[Any, ...]) -> None:
+        outbox.append(message)
+        if len(outbox) >= 256:  # a big archive streams out in slices
+            writer.handle_batch(outbox[:])
+            outbox.clear()
+
+    analyzer = Analyzer(options.analysis, emit)
     for batch in batches:
         for item in batch:
             analyzer.disk_file(item)
+            writer.handle_batch(outbox[:])
+            outbox.clear()
 
 
 def _ping() -> bool:
@@ -454,8 +521,7 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
                     continue
                 kind, task_id, payload = message
                 if kind == "batch":
-                    for inner in payload:
-                        writer.handle(inner)
+                    writer.handle_batch(payload)
                 elif kind == "done":
                     inflight.pop(task_id, None)
                     finished_tasks += 1
@@ -473,8 +539,7 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
             except (queue.Empty, OSError, EOFError, ValueError):
                 break
             if message[0] == "batch":
-                for inner in message[2]:
-                    writer.handle(inner)
+                writer.handle_batch(message[2])
         for _future, items, attempt in inflight.values():
             for item in items:
                 if attempt == 0:
