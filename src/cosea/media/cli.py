@@ -105,6 +105,12 @@ def _files(paths: list[Path]) -> list[Path]:
     return list(iter_files(paths))
 
 
+_SCHEDULER_HELP = (
+    "Dask scheduler address (or local[:N]): run on that cluster, results also in the "
+    "database. Inputs may be s3:// or file:// URLs."
+)
+
+
 @media_app.command("hash")
 def hash_command(
     paths: list[Path] = typer.Argument(..., help="Files or folders (recursive)."),
@@ -117,11 +123,19 @@ def hash_command(
     workers: int | None = typer.Option(
         None, "--workers", "-w", min=1, help="Processes (default: one per core)."
     ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", envvar="COSEA_DASK_SCHEDULER", help=_SCHEDULER_HELP
+    ),
 ) -> None:
     """Hash every file: exact digests, PDQ for pictures, vPDQ for videos (with ffmpeg)."""
     from cosea.media.hashing import hash_paths
+    from cosea.scale import wants_cluster
 
     chosen = _signals(signals)
+    if wants_cluster(scheduler, paths):
+        from cosea.scale.commands import media_hash
+
+        return media_hash(paths, chosen, out, scheduler)
     files = _files(paths)
     kinds: Counter[str] = Counter()
     errors = low_quality = 0
@@ -168,10 +182,19 @@ def match_command(
     workers: int | None = typer.Option(
         None, "--workers", "-w", min=1, help="Processes (default: one per core)."
     ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", envvar="COSEA_DASK_SCHEDULER", help=_SCHEDULER_HELP
+    ),
 ) -> None:
     """Match files against hash lists; one JSON object per file, pictures never shown."""
     from cosea.media.match import Matcher, match_record
+    from cosea.scale import wants_cluster
 
+    if wants_cluster(scheduler, paths):
+        from cosea.scale.commands import media_match
+
+        options = {"robust": robust, "threshold": threshold, "match_low_quality": match_low_quality}
+        return media_match(paths, lists, out, scheduler, **options)
     files = _files(paths)
     matcher = Matcher.for_lists(
         lists, robust=robust, threshold=threshold, match_low_quality=match_low_quality
@@ -296,6 +319,6 @@ def index_info_command(
             counts,
             index.pdq.strategy,
             str(index.synced_seq),
-            f"{size / 1e6:,.1f} MB",
+            f"{size / 1e6:,.1f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} kB",
         )
     Console().print(table)

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -96,13 +97,81 @@ class _Flat:
         return qidx, ids.astype(np.int64), distances.astype(np.int32)
 
 
+class _Tables:
+    """The ``m`` substring tables of multi-index hashing, held in two flat arrays.
+
+    ``rows`` holds table j's row numbers, sorted by substring value, at
+    ``[j*N, (j+1)*N)``; ``offsets[j * 2**b + v]`` is where value ``v`` of table j
+    starts in ``rows`` (one sentinel at the end). One array per kind keeps a query
+    to a dozen numpy operations whatever the number of tables.
+    """
+
+    def __init__(self, bits: int, radii: list[int], rows: np.ndarray, offsets: np.ndarray) -> None:
+        self.bits = bits
+        self.radii = list(radii)
+        self.rows = rows
+        self.offsets = offsets
+        masks = [_flip_masks(bits, radius) for radius in self.radii]
+        self.probe_table = np.concatenate(
+            [np.full(len(m), j, dtype=np.int64) for j, m in enumerate(masks)]
+        )
+        self.probe_mask = np.concatenate(masks)
+        self.probe_base = self.probe_table << bits
+        self.powers = (1 << np.arange(bits - 1, -1, -1)).astype(np.int64)
+
+    @property
+    def count(self) -> int:
+        return len(self.radii)
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows.nbytes + self.offsets.nbytes
+
+    @classmethod
+    def build(cls, codes: np.ndarray, bits: int, radii: list[int]) -> _Tables:
+        n, tables = len(codes), len(radii)
+        offset_type = np.uint32 if tables * n < 2**32 else np.int64
+        rows = np.empty(tables * n, dtype=np.int32)
+        offsets = np.empty((tables << bits) + 1, dtype=offset_type)
+        for j in range(tables):
+            keys = _substring_keys(codes, j * bits, bits).astype(np.uint32)
+            rows[j * n : (j + 1) * n] = np.argsort(keys, kind="stable")
+            counts = np.bincount(keys, minlength=1 << bits)
+            starts = np.cumsum(counts) - counts + j * n
+            offsets[j << bits : (j + 1) << bits] = starts
+            del keys, counts, starts
+        offsets[-1] = tables * n
+        return cls(bits, radii, rows, offsets)
+
+    def query_keys(self, queries: np.ndarray) -> np.ndarray:
+        """(Q, m) substring values of the queries."""
+        bits = np.unpackbits(queries, axis=1)[:, : self.count * self.bits]
+        return bits.reshape(len(queries), self.count, self.bits).astype(np.int64) @ self.powers
+
+    def candidates(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query index, row) of every row agreeing with a query within its tables' radii."""
+        keys = self.query_keys(queries)
+        probes = ((keys[:, self.probe_table] ^ self.probe_mask) + self.probe_base).ravel()
+        starts = self.offsets[probes].astype(np.int64)
+        lengths = self.offsets[probes + 1].astype(np.int64) - starts
+        total = int(lengths.sum())
+        if total == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        # Expand every [start, start+length) range without a Python loop.
+        firsts = np.cumsum(lengths) - lengths
+        positions = np.repeat(starts - firsts, lengths) + np.arange(total)
+        per_query = lengths.reshape(len(queries), -1).sum(axis=1)
+        return np.repeat(np.arange(len(queries)), per_query), self.rows[positions]
+
+
 class PdqIndex:
     """Rows of 32-byte PDQ codes; ``search`` returns every live row within a radius."""
 
     def __init__(self, max_radius: int = DEFAULT_MAX_RADIUS) -> None:
         self.max_radius = max_radius
         self._base = np.zeros((0, CODE_BYTES), dtype=np.uint8)  # rows [0, len(_base))
-        self._tables: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._tables: _Tables | None = None
         self._base_flat: _Flat | None = None
         self._delta_parts: list[np.ndarray] = []  # rows [len(_base), count)
         self._delta_rows = 0
@@ -121,12 +190,12 @@ class PdqIndex:
 
     @property
     def strategy(self) -> str:
-        return "multi-index hashing" if self._tables else "flat"
+        return "flat" if self._tables is None else "multi-index hashing"
 
     def memory_bytes(self) -> int:
         total = self._base.nbytes + self._alive.nbytes + self._delta_rows * CODE_BYTES * 2
-        for *_, order, offsets, _masks in self._tables:
-            total += order.nbytes + offsets.nbytes
+        if self._tables is not None:
+            total += self._tables.nbytes
         if self._base_flat is not None:
             total += len(self._base_flat) * CODE_BYTES
         return total
@@ -201,21 +270,14 @@ class PdqIndex:
         # filter them, so enabling an entry again needs no rebuild.
         self._base = codes
         self._base_source = None
-        self._tables = []
+        self._tables = None
         self._base_flat = None
         if len(codes) < MIH_MIN_ROWS:
             self._base_flat = _Flat()
             self._base_flat.add(codes)
             return
-        tables, bits, radii = plan_tables(len(codes), self.max_radius)
-        for j in range(tables):
-            keys = _substring_keys(codes, j * bits, bits)
-            order = np.argsort(keys, kind="stable").astype(np.int32)
-            counts = np.bincount(keys, minlength=1 << bits)
-            offsets = np.zeros((1 << bits) + 1, dtype=np.uint32)
-            np.cumsum(counts, out=offsets[1:])
-            del keys, counts
-            self._tables.append((j * bits, bits, order, offsets, _flip_masks(bits, radii[j])))
+        _tables, bits, radii = plan_tables(len(codes), self.max_radius)
+        self._tables = _Tables.build(codes, bits, radii)
 
     # ---------------------------------------------------------------- search
     def search(
@@ -224,11 +286,20 @@ class PdqIndex:
         """(query index, row, distance) of every live row within ``radius``, sorted."""
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, CODE_BYTES)
         parts = []
-        if self._tables and radius <= self.max_radius:
-            for start in range(0, len(queries), _BATCH):
+        if self._tables is not None and radius <= self.max_radius:
+            starts = range(0, len(queries), _BATCH)
+
+            def chunk(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 q, r, d = self._search_tables(queries[start : start + _BATCH], radius)
-                parts.append((q + start, r, d))
-        elif self._tables:
+                return q + start, r, d
+
+            threads = min(len(starts), os.cpu_count() or 1, 8)
+            if threads > 1:  # numpy releases the GIL in the gathers: chunks run side by side
+                with ThreadPoolExecutor(max_workers=threads) as pool:
+                    parts.extend(pool.map(chunk, starts))
+            else:
+                parts.extend(map(chunk, starts))
+        elif self._tables is not None:
             parts.append(self._search_base_brute(queries, radius))
         elif self._base_flat is not None:
             parts.append(self._base_flat.search(queries, radius))
@@ -249,32 +320,15 @@ class PdqIndex:
     def _search_tables(
         self, queries: np.ndarray, radius: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        count = len(queries)
-        cand_parts: list[np.ndarray] = []
-        qid_parts: list[np.ndarray] = []
-        for start_bit, bits, order, offsets, masks in self._tables:
-            keys = _substring_keys(queries, start_bit, bits)
-            probes = (keys[:, None] ^ masks[None, :]).ravel()
-            starts = offsets[probes].astype(np.int64)
-            lengths = offsets[probes + 1].astype(np.int64) - starts
-            total = int(lengths.sum())
-            if total == 0:
-                continue
-            # Expand every [start, start+length) range without a Python loop.
-            firsts = np.cumsum(lengths) - lengths
-            positions = np.repeat(starts - firsts, lengths) + np.arange(total)
-            cand_parts.append(order[positions])
-            qid_parts.append(np.repeat(np.repeat(np.arange(count), len(masks)), lengths))
-        if not cand_parts:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty.astype(np.int32)
-        rows = np.concatenate(cand_parts).astype(np.int64)
-        qidx = np.concatenate(qid_parts)
+        assert self._tables is not None
+        qidx, rows = self._tables.candidates(queries)
+        if not len(rows):
+            return qidx, rows, np.zeros(0, dtype=np.int32)
         query64 = queries.view(np.uint64).reshape(-1, 4)
         words = self._base.view(np.uint64).reshape(-1, 4)
         dist = np.bitwise_count(words[rows] ^ query64[qidx]).sum(axis=1, dtype=np.int32)
         near = dist <= radius
-        qidx, rows, dist = qidx[near], rows[near], dist[near]
+        qidx, rows, dist = qidx[near], rows[near].astype(np.int64), dist[near]
         if len(rows) > 1:  # a hash close on several substrings is found several times
             pair = qidx * len(self._base) + rows
             _, first = np.unique(pair, return_index=True)
@@ -301,19 +355,16 @@ class PdqIndex:
         few changes to a large index costs little.
         """
         folder.mkdir(parents=True, exist_ok=True)
-        tables: list[dict[str, Any]] = []
-        base_files = ["codes.npy"]
-        for j in range(len(self._tables)):
-            base_files += [f"table{j}-rows.npy", f"table{j}-offsets.npy"]
+        tables = self._tables
+        base_files = ["codes.npy"] + (
+            ["tables-rows.npy", "tables-offsets.npy"] if tables is not None else []
+        )
         linked = self._base_source is not None and _link_all(self._base_source, folder, base_files)
         if not linked:
             np.save(folder / "codes.npy", self._base, allow_pickle=False)
-            for j, (_start, _bits, order, offsets, _masks) in enumerate(self._tables):
-                np.save(folder / f"table{j}-rows.npy", order, allow_pickle=False)
-                np.save(folder / f"table{j}-offsets.npy", offsets, allow_pickle=False)
-        for start_bit, bits, _order, _offsets, masks in self._tables:
-            radius = int(np.bitwise_count(masks.astype(np.uint64)).max()) if len(masks) else 0
-            tables.append({"start_bit": start_bit, "bits": bits, "flip_radius": radius})
+            if tables is not None:
+                np.save(folder / "tables-rows.npy", tables.rows, allow_pickle=False)
+                np.save(folder / "tables-offsets.npy", tables.offsets, allow_pickle=False)
         np.save(folder / "delta.npy", self._delta_codes(), allow_pickle=False)
         np.save(folder / "alive.npy", self._alive, allow_pickle=False)
         meta = {
@@ -322,7 +373,7 @@ class PdqIndex:
             "delta_rows": self._delta_rows,
             "live": self._live,
             "max_radius": self.max_radius,
-            "tables": tables,
+            "tables": None if tables is None else {"bits": tables.bits, "flip_radii": tables.radii},
         }
         (folder / "pdq-index.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
@@ -340,13 +391,15 @@ class PdqIndex:
         rows = int(meta["rows"])
         if len(index._base) != rows or len(alive) != rows + len(delta):
             raise ValueError(f"{folder}: index files disagree on the number of rows")
-        for j, table in enumerate(meta["tables"]):
-            order = np.load(folder / f"table{j}-rows.npy", mmap_mode=mode, allow_pickle=False)
-            offsets = np.load(folder / f"table{j}-offsets.npy", mmap_mode=mode, allow_pickle=False)
-            bits = int(table["bits"])
-            masks = _flip_masks(bits, int(table["flip_radius"]))
-            index._tables.append((int(table["start_bit"]), bits, order, offsets, masks))
-        if not index._tables:
+        table_meta = meta.get("tables")
+        if table_meta:
+            bits, radii = int(table_meta["bits"]), [int(r) for r in table_meta["flip_radii"]]
+            table_rows = np.load(folder / "tables-rows.npy", mmap_mode=mode, allow_pickle=False)
+            offsets = np.load(folder / "tables-offsets.npy", mmap_mode=mode, allow_pickle=False)
+            if len(table_rows) != rows * len(radii) or len(offsets) != (len(radii) << bits) + 1:
+                raise ValueError(f"{folder}: index tables do not fit the stored hashes")
+            index._tables = _Tables(bits, radii, table_rows, offsets)
+        else:
             index._base_flat = _Flat()
             index._base_flat.add(np.asarray(index._base))
         if len(delta):
