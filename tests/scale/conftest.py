@@ -92,6 +92,9 @@ def dask_client(s3_endpoint: str) -> Iterator[Any]:
             ) as cluster,
             Client(cluster) as client,
         ):
+            from scale_helpers import warm_all
+
+            warm_all(client)
             yield client
     finally:
         for key, value in saved.items():
@@ -154,3 +157,8 @@ def kill_once(client: Any, tmp_path: Path) -> Iterator[Any]:
     yield arm
     for name in registered:
         client.unregister_worker_plugin(name)
+    if registered:
+        from scale_helpers import warm_all
+
+        client.wait_for_workers(2, timeout=120)
+        warm_all(client)  # the restarted worker starts cold

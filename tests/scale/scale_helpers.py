@@ -175,6 +175,26 @@ def write_media_folder(root: Path, pictures: int = 10) -> Path:
     return root
 
 
+def warm_worker() -> bool:
+    """Build the default recognizers once in a worker process (what its first chats task
+    would do), so tests can overlap that start-up with their own single-process runs."""
+    from cosea.chats.analysis import ConversationAnalyzer
+
+    ConversationAnalyzer()
+    return True
+
+
+_warming: list[Any] = []
+
+
+def warm_all(client: Any) -> None:
+    """Start warming every worker in the background (the futures are kept, not awaited)."""
+    for address in client.scheduler_info(n_workers=-1)["workers"]:
+        _warming.append(
+            client.submit(warm_worker, workers=[address], allow_other_workers=False, pure=False)
+        )
+
+
 class KillWorkerOnce(WorkerPlugin):
     """Kills the worker process running the first task whose key contains ``key_part``.
 
