@@ -186,19 +186,42 @@ def chats_available() -> bool:
 
 
 def _choose_reader(chat_io: Any, head: str, name: str) -> str | None:
+    """The reader for content found during a scan, or None when it is not a chat export.
+
+    Stricter than choosing for a file a user names: every CSV or text file on a seized
+    disk is a candidate, so a reader must recognise the content itself. The CSV reader
+    accepts any ``.csv`` by name; here it must find the conversation columns.
+    """
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     readers = [chat_io.get_reader(n) for n in chat_io.reader_names()]
+
+    def recognises(reader: Any) -> bool:
+        return bool(reader.sniff(head, Path("content") if reader.name == "csv" else Path(name)))
+
     for reader in readers:
-        if (
-            suffix
-            and suffix in getattr(reader, "extensions", ())
-            and reader.sniff(head, Path(name))
-        ):
+        if suffix and suffix in getattr(reader, "extensions", ()) and recognises(reader):
             return reader.name
     for reader in readers:
-        if reader.name != "csv" and reader.sniff(head, Path(name)):
+        if recognises(reader):
             return reader.name
     return None
+
+
+@contextlib.contextmanager
+def media_scope() -> Any:
+    """Hold the media capability's one-BLAS-thread scope for a whole scan.
+
+    PDQ limits BLAS to one thread per call, and setting that up costs more than hashing
+    a small picture; held open here it is set up once per process. One BLAS thread is
+    also right for a scan that already runs a process per core.
+    """
+    try:
+        from cosea.media.signals.pdq import _OneBlasThread
+    except ImportError:
+        yield
+        return
+    with _OneBlasThread():
+        yield
 
 
 def analyse_chat(data: bytes, name: str, disk_path: Path | None = None) -> dict[str, Any] | None:

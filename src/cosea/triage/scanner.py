@@ -128,9 +128,16 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+_worker_scope: Any = None
+
+
 def _init_worker(settings: AnalysisSettings, results: Any, parent: int) -> None:
-    global _worker_analyzer, _worker_queue
+    global _worker_analyzer, _worker_queue, _worker_scope
     _die_with_parent(parent)
+    from cosea.triage.adapters import media_scope
+
+    _worker_scope = media_scope()
+    _worker_scope.__enter__()  # for the worker's whole life
     _worker_queue = results
     _worker_analyzer = Analyzer(settings, _worker_outbox.append)
 
@@ -452,12 +459,15 @@ def _run_inline(batches: Iterator[list[DiskItem]], writer: _Writer, options: Sca
             writer.handle_batch(outbox[:])
             outbox.clear()
 
+    from cosea.triage.adapters import media_scope
+
     analyzer = Analyzer(options.analysis, emit)
-    for batch in batches:
-        for item in batch:
-            analyzer.disk_file(item)
-            writer.handle_batch(outbox[:])
-            outbox.clear()
+    with media_scope():
+        for batch in batches:
+            for item in batch:
+                analyzer.disk_file(item)
+                writer.handle_batch(outbox[:])
+                outbox.clear()
 
 
 def _ping() -> bool:
