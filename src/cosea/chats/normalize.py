@@ -109,6 +109,9 @@ ABBREVIATIONS: dict[str, str] = {
     "thru": "through",
     "b4": "before",
     "2day": "today",
+    "4real": "for real",
+    "4ever": "forever",
+    "4u": "for you",
     "2nite": "tonight",
     "2night": "tonight",
     "tonite": "tonight",
@@ -333,6 +336,10 @@ _REPEATS = re.compile(r"([a-z])\1{2,}")
 _LEET_INSIDE = re.compile(rf"(?<=[a-z])[{_LEET_CLASS}]+(?=[a-z])")
 _CHAT_SINGLE_LETTERS = frozenset("uriaykcbnx")
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th", "er", "e", "eme", "o", "a", "te", "ten"})
+_UNITS = frozenset(
+    """am pm yo yrs yr hrs hr h min mins m s sec secs k kg km cm mm gb mb kb x p d w mo
+    days day weeks wk lbs ft in pcs""".split()  # noqa: SIM905
+)
 # Words spelled with a double letter, so "gooood" becomes "good" and not "god";
 # everything else collapses to one letter ("soooo" -> "so", "pleeease" -> "please").
 _DOUBLE_LETTER_WORDS = frozenset(
@@ -413,6 +420,9 @@ def _spaced_run(text: str, start: int, end: int) -> tuple[int, int, str] | None:
     if len(letters) >= 4 and letters[0] in "ai" and separator == " ":
         run_start += 2  # "a p i c": the article stays a word
         letters = letters[1:]
+    if len(letters) >= 4 and letters[-1] in "ai" and separator == " ":
+        run_end -= 2  # "s e n d a pic"
+        letters = letters[:-1]
     if len(letters) < 3:
         return None
     if separator == " " and set(letters) <= _CHAT_SINGLE_LETTERS:
@@ -443,14 +453,24 @@ def _general_edits(text: str) -> tuple[str, list[Edit]]:
             start, end, letters = run
             replacement = _rewrite_word(letters)
         elif kind == "leet" and not (start and text[start - 1].isalpha()):
-            # a number glued to a unit ("10min", "12yo", "5pm"): split, keep the number
             if not (text[start].isdigit() and text[end : end + 1].isalpha()):
                 continue
             unit_end = _word_bounds(text, end, end)[1]
             unit = text[end:unit_end]
-            if unit in _ORDINAL_SUFFIXES or not unit.isalpha():
+            if not unit.isalpha() or unit in _ORDINAL_SUFFIXES:
                 continue
-            replacement = text[start:end] + " "
+            if end - start == 1 and text[start] in "0134" and len(unit) >= 2 and unit not in _UNITS:
+                # a leading leet digit: "0ld", "4lone"
+                word = text[start:unit_end]
+                replacement = ABBREVIATIONS.get(word) or _rewrite_word(
+                    text[start].translate(_LEET) + unit
+                )
+                end = unit_end
+                if replacement == word:
+                    continue
+            else:
+                # a number glued to a unit ("10min", "12yo", "5pm"): split, keep the number
+                replacement = text[start:end] + " "
         else:  # a leet run or a letter repeat: rewrite the word around it
             start, end = _word_bounds(text, start, end)
             if start < position:
