@@ -89,14 +89,22 @@ class _Strings:
 
 
 class _Column:
-    """A growable numpy column (amortised appends)."""
+    """A growable numpy column (amortised appends); a loaded one stays memory-mapped
+    until it is first written."""
 
     def __init__(self, dtype: Any, data: np.ndarray | None = None) -> None:
-        self.data = np.zeros(0, dtype=dtype) if data is None else np.array(data, dtype=dtype)
+        self.data = np.zeros(0, dtype=dtype) if data is None else data
         self.size = len(self.data)
+
+    def writable(self) -> np.ndarray:
+        if not self.data.flags.writeable:
+            self.data = np.array(self.data)
+        return self.data[: self.size]
 
     def extend(self, values: Sequence[Any] | np.ndarray) -> None:
         values = np.asarray(values, dtype=self.data.dtype)
+        if not len(values):
+            return
         needed = self.size + len(values)
         if needed > len(self.data):
             grown = np.zeros(max(needed, int(len(self.data) * 1.25) + 1024), dtype=self.data.dtype)
@@ -286,11 +294,10 @@ class MatchIndex:
         ids = np.fromiter((int(i) for i in entry_ids), dtype=np.int64)
         slots = self._slots_of(ids)
         slots = slots[slots >= 0]
-        state = self.enabled.view
-        slots = slots[state[slots] != enabled]
+        slots = slots[self.enabled.view[slots] != enabled]
         if not len(slots):
             return 0
-        state[slots] = enabled
+        self.enabled.writable()[slots] = enabled
         pdq_rows = np.flatnonzero(np.isin(self.pdq_row_slot.view, slots))
         video_rows = np.flatnonzero(np.isin(self.vpdq_row_slot.view, slots))
         if enabled:
@@ -518,8 +525,13 @@ class MatchIndex:
         index.variants = _Strings(sidecar["variants"])
         index.origins = _Strings(sidecar.get("origins", []))
 
+        mode = "r" if mmap else None
+
         def column(name: str, dtype: Any) -> _Column:
-            return _Column(dtype, np.load(version / f"{name}.npy", allow_pickle=False))
+            data = np.load(version / f"{name}.npy", mmap_mode=mode, allow_pickle=False)
+            if data.dtype != np.dtype(dtype):
+                raise ValueError(f"{version}: {name} has type {data.dtype}, expected {dtype}")
+            return _Column(dtype, data)
 
         index.entry_id = column("entry_id", np.int64)
         index.list_code = column("list_code", np.int32)
@@ -531,7 +543,6 @@ class MatchIndex:
         index.enabled = column("enabled", np.bool_)
         index.pdq_row_slot = column("pdq_row_slot", np.int64)
         index.vpdq_row_slot = column("vpdq_row_slot", np.int64)
-        mode = "r" if mmap else None
         for signal, exact in index.exact.items():
             exact.digests = np.load(
                 version / f"exact-{signal}-digests.npy", mmap_mode=mode, allow_pickle=False
