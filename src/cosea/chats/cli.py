@@ -114,8 +114,25 @@ def analyze_command(
     strict: StrictOption = False,
     model: ModelOption = None,
     top: Annotated[int, typer.Option(help="Alerts to show in the summary table.")] = 15,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            envvar="COSEA_DASK_SCHEDULER",
+            help="Dask scheduler address (or local[:N]): analyse on that cluster, results "
+            "also in the database. Inputs may be s3:// or file:// URLs.",
+        ),
+    ] = None,
 ) -> None:
     """Analyse conversations message by message and write one prediction per conversation."""
+    from cosea.scale import wants_cluster
+
+    if wants_cluster(scheduler, [*files, out]):
+        from cosea.scale.commands import chats_analyze
+
+        options = _reader_options(reader, map, option)
+        chats_analyze(files, out, scheduler, reader, options, strict, model, top)
+        return
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
