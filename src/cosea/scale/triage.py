@@ -39,10 +39,19 @@ from cosea.scale import cluster, inputs
 _PATCH_LOCK = threading.Lock()
 
 
+_worker_scope: Any = None
+
+
 def analyse_batch(items: list[Any], settings: Any) -> list[tuple[Any, ...]]:
     """Task: analyse a batch of files on a worker; the writer's messages come back."""
+    from cosea.triage.adapters import media_scope
     from cosea.triage.analyze import Analyzer
 
+    global _worker_scope
+    if _worker_scope is None:
+        # As the scanner's own workers do: one BLAS thread, set up once per process.
+        _worker_scope = media_scope()
+        _worker_scope.__enter__()
     messages: list[tuple[Any, ...]] = []
     analyzer = Analyzer(settings, messages.append)
     for item in items:
@@ -101,8 +110,8 @@ def _run_on_dask(client: Any, batches: Iterator[list[Any]], writer: Any, options
                             "it was tried); it was not analysed",
                         )
                 messages = []
-            for message in messages:
-                writer.handle(message)
+            for start in range(0, len(messages), 256):  # the local pool's slice size
+                writer.handle_batch(messages[start : start + 256])
             writer.maybe_commit()
             if writer.on_progress is not None:
                 writer.on_progress()
