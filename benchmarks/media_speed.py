@@ -114,6 +114,17 @@ def hashing_benchmarks(args: argparse.Namespace) -> dict[str, object]:
           f"2 processes {pdq['two_processes_images_per_s']:.1f}/s: "
           f"{pdq['two_process_speedup']:.2f}x (cores: {os.cpu_count()})")  # fmt: skip
 
+    # How small may the reduced decode be? Smaller is faster but drifts further.
+    print("  reduced-decode size (short side >= N pixels): speed and drift vs full decoding")
+    for min_side in (96, 128, 192, 256, 384):
+        seconds, results = best_of(
+            1, lambda m=min_side: [hash_file(p, ("pdq",), min_side=m) for p in files]
+        )
+        bits = [hamming(a, r.pdq) for a, r in zip(bare_hashes, results, strict=True)]
+        chosen = " (default)" if min_side == 256 else ""
+        print(f"    {min_side:>4}: {len(files) / seconds:7.1f} images/s, drift median "
+              f"{statistics.median(bits):.0f}, max {max(bits)} bits{chosen}")  # fmt: skip
+
     def plain_sha256() -> list[str]:
         out = []
         for path in files:

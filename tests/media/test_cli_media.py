@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -151,3 +152,17 @@ def test_signals_command():
     assert result.exit_code == 0
     for name in ("md5", "sha1", "sha256", "pdq", "vpdq"):
         assert name in result.stdout
+
+
+def test_run_demo_writes_matches(tmp_path):
+    from rich.console import Console
+
+    from cosea.media.demo import run_demo
+
+    summary = run_demo(tmp_path / "out", Console(file=io.StringIO()))
+    assert summary["matched"] == summary["expected_matches"] == 15
+    assert summary["list_source"] == "database"
+    records = read_jsonl(Path(summary["matches_file"]))
+    assert len(records) == summary["pictures"]
+    mirrored = [r for r in records if "mirrored" in r["path"]]
+    assert all(m["variant"] == "mirror" for r in mirrored for m in r["matches"])
