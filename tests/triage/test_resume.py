@@ -21,15 +21,16 @@ from cosea.triage.case import Case
 
 pytestmark = pytest.mark.slow
 _PGIDS: dict[str, int] = {}
+BIG = (800, 600)  # pictures large enough that a scan lasts a few seconds
 
 
 def build_corpus(root: Path, pictures: int = 120, in_zip: int = 60, in_tar: int = 30) -> None:
     for number in range(pictures):
-        write(root / f"dir{number % 7}" / f"p{number:04d}.jpg", jpeg(number, quality=80))
+        write(root / f"dir{number % 7}" / f"p{number:04d}.jpg", jpeg(number, size=BIG, quality=80))
     write(root / "dir0" / "notes.txt", "notes\n")
     write(
         root / "phone.zip",
-        zip_bytes([(f"DCIM/z{n:04d}.jpg", jpeg(1000 + n)) for n in range(in_zip)]),
+        zip_bytes([(f"DCIM/z{n:04d}.jpg", jpeg(1000 + n, size=BIG)) for n in range(in_zip)]),
     )
     write(
         root / "backup.tar.gz",
@@ -141,7 +142,10 @@ def test_kill_at_several_points_then_resume(tmp_path: Path, workers: int) -> Non
 def test_kill_inside_a_big_archive_resumes_inside_it(tmp_path: Path) -> None:
     source = tmp_path / "evidence"
     members = 240
-    write(source / "big.zip", zip_bytes([(f"m{n:04d}.jpg", jpeg(n)) for n in range(members)]))
+    write(
+        source / "big.zip",
+        zip_bytes([(f"m{n:04d}.jpg", jpeg(n, size=BIG)) for n in range(members)]),
+    )
     cases = tmp_path / "cases"
     db = cases / "k" / "case.db"
     args = [

@@ -155,14 +155,26 @@ def _run_task(task_id: int, items: list[DiskItem]) -> int:
     return task_id
 
 
+# Results leave a worker in slices of this many messages or this many seconds, so the
+# members of a big archive are committed (and survive a kill) while it is being read.
+_SLICE_MESSAGES = 256
+_SLICE_SECONDS = 0.5
+
+
 class _FlushingOutbox(list):  # type: ignore[type-arg]
-    """The worker's outbox: sends when it fills, so a huge archive streams out."""
+    """The worker's outbox: sends when it fills or ages, so a huge archive streams out."""
+
+    last_sent = 0.0
 
     def append(self, message: tuple[Any, ...]) -> None:  # type: ignore[override]
         super().append(message)
-        if len(self) >= 256 and _worker_queue is not None:
+        now = time.monotonic()
+        if _worker_queue is not None and (
+            len(self) >= _SLICE_MESSAGES or now - self.last_sent >= _SLICE_SECONDS
+        ):
             chunk = list(self)
             self.clear()
+            self.last_sent = now
             _worker_queue.put(("batch", -1, chunk))
 
 
@@ -452,12 +464,15 @@ def _may_be_archive(path: str) -> bool:
 
 def _run_inline(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanOptions) -> None:
     outbox: list[tuple[Any, ...]] = []
+    last_sent = [time.monotonic()]
 
     def emit(message: tuple[Any, ...]) -> None:
         outbox.append(message)
-        if len(outbox) >= 256:  # a big archive streams out in slices
-            writer.handle_batch(outbox[:])
+        now = time.monotonic()
+        if len(outbox) >= _SLICE_MESSAGES or now - last_sent[0] >= _SLICE_SECONDS:
+            writer.handle_batch(outbox[:])  # a big archive is stored in slices
             outbox.clear()
+            last_sent[0] = now
 
     from cosea.triage.adapters import media_scope
 
