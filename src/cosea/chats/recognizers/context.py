@@ -544,6 +544,7 @@ class PersonaPhotoRecognizer(Recognizer):
         if "[" in raw and _MEDIA.match(text.folded):
             claimed_at = claims.get(message.sender)
             if claimed_at is not None and own_count - claimed_at <= self.within_messages:
+                del claims[message.sender]  # one photo backs one claim
                 return (
                     PatternHit(
                         message_id=message.id,
