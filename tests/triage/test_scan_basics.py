@@ -130,3 +130,46 @@ def test_summary_and_settings_are_recorded(evidence: Path, cases: Path) -> None:
     recorded = json.loads(settings[0])
     assert recorded["analysis"]["limits"]["max_depth"] == 8
     assert "capabilities" in recorded
+
+
+def test_a_crashing_worker_costs_only_its_file(tmp_path: Path, cases: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import os as os_module
+
+    from cosea.triage.analyze import Analyzer
+
+    source = tmp_path / "src"
+    for number in range(6):
+        write(source / f"p{number}.jpg", jpeg(number))
+    write(source / "crash.bin", b"a file a decoder dies on")
+    original = Analyzer.disk_file
+
+    def dies_on_crash_bin(self, item):  # type: ignore[no-untyped-def]
+        if item.path.endswith("crash.bin"):
+            os_module._exit(3)  # a hard crash, as a segfault in a decoder would be
+        return original(self, item)
+
+    monkeypatch.setattr(Analyzer, "disk_file", dies_on_crash_bin)
+    summary = run_scan([source], cases, workers=2)
+    assert summary.stored == 6
+    crashed = case_rows(cases, "t", "SELECT path FROM errors WHERE kind = 'worker-crashed'")
+    assert crashed == [(str(source / "crash.bin"),)]
+
+
+def test_videos_get_vpdq_when_the_media_capability_offers_it(
+    tmp_path: Path, cases: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from cosea.triage import adapters
+
+    calls = []
+
+    def fake_vpdq(path):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        return {"vpdq": ["0,100,0.0," + "0" * 64]}
+
+    monkeypatch.setattr(adapters, "vpdq_available", lambda: True)
+    monkeypatch.setattr(adapters, "video_vpdq", fake_vpdq)
+    write(tmp_path / "src" / "clip.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200)
+    run_scan([tmp_path / "src"], cases)
+    ((vpdq, group),) = case_rows(cases, "t", "SELECT vpdq, type_group FROM files")
+    assert group == "video" and json.loads(vpdq) == ["0,100,0.0," + "0" * 64]
+    assert calls == [tmp_path / "src" / "clip.mp4"]

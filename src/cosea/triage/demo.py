@@ -245,10 +245,14 @@ def demo_folder(out: Path) -> dict[str, Any]:
             info.size = len(payload)
             info.mtime = int(_FIXED_MTIME)
             tar.addfile(info, io.BytesIO(payload))
+    stamp = (2024, 3, 20, 18, 30, 0)
     with zipfile.ZipFile(out / "phone-backup.zip", "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("photos/IMG_0012.jpg", written["pictures"]["IMG_0012.jpg"])
-        archive.writestr("photos/IMG_0004-copy.jpg", written["pictures"]["IMG_0004.jpg"])
-        archive.writestr("backup.tar.gz", nested.getvalue())
+        for name, data in (
+            ("photos/IMG_0012.jpg", written["pictures"]["IMG_0012.jpg"]),
+            ("photos/IMG_0004-copy.jpg", written["pictures"]["IMG_0004.jpg"]),
+            ("backup.tar.gz", nested.getvalue()),
+        ):
+            archive.writestr(zipfile.ZipInfo(name, stamp), data, zipfile.ZIP_DEFLATED)
     for path in out.rglob("*"):
         if path.is_file():
             os.utime(path, (_FIXED_MTIME, _FIXED_MTIME))

@@ -490,15 +490,22 @@ def _ping() -> bool:
 
 
 def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanOptions) -> None:
+    """Batches on worker processes; a worker that dies costs only the file it died on.
+
+    When a worker dies (a crash in a decoder, the kernel's out-of-memory killer), the
+    pool is replaced and the files of the batches that were in flight are tried again
+    one at a time, alone in the pool, so the file that kills a worker again is named
+    exactly and recorded as an error, and the others are analysed.
+    """
     # fork: workers start at once with the analysis code already imported. It is safe
     # here because the scanning process runs no other thread when they are forked (the
     # progress bar is refreshed by hand) and the children never touch the case database.
     context = multiprocessing.get_context("fork")
-    retry: deque[tuple[list[DiskItem], int]] = deque()
+    suspects: deque[DiskItem] = deque()  # files to try again, one at a time
     next_id = 0
     pending = iter(batches)
     exhausted = False
-    fruitless_pools = 0
+    failed_starts = 0
     while True:
         results = context.Queue()
         pool = ProcessPoolExecutor(
@@ -507,18 +514,24 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
             initializer=_init_worker,
             initargs=(options.analysis, results, os.getpid()),
         )
-        inflight: dict[int, tuple[Future[int], list[DiskItem], int]] = {}
+        inflight: dict[int, tuple[Future[int], list[DiskItem], bool]] = {}
         broken = False
-        finished_tasks = 0
         try:
-            pool.submit(_ping).result(timeout=120)
+            try:
+                pool.submit(_ping).result(timeout=120)
+            except Exception:
+                failed_starts += 1
+                raise BrokenProcessPool("worker processes do not start") from None
+            failed_starts = 0
             while True:
-                while len(inflight) < options.workers * 2 and not broken:
-                    if retry:
-                        items, attempt = retry.popleft()
-                    elif not exhausted:
+                while not broken:
+                    if suspects:
+                        if inflight:
+                            break  # a suspect runs alone
+                        items, alone = [suspects.popleft()], True
+                    elif len(inflight) < options.workers * 2 and not exhausted:
                         try:
-                            items, attempt = next(pending), 0
+                            items, alone = next(pending), False
                         except StopIteration:
                             exhausted = True
                             continue
@@ -528,10 +541,10 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
                     try:
                         future = pool.submit(_run_task, next_id, items)
                     except BrokenProcessPool:
-                        retry.appendleft((items, attempt))
+                        suspects.extendleft(reversed(items))
                         broken = True
                         break
-                    inflight[next_id] = (future, items, attempt)
+                    inflight[next_id] = (future, items, alone)
                 if broken or not inflight:
                     break
                 try:
@@ -549,15 +562,13 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
                     writer.handle_batch(payload)
                 elif kind == "done":
                     inflight.pop(task_id, None)
-                    finished_tasks += 1
         except BrokenProcessPool:
             broken = True
         finally:
             pool.shutdown(wait=not broken, cancel_futures=True)
         if not broken:
             return
-        # A worker died (a crash in a decoder, out of memory). Whatever it sent is stored;
-        # its files are tried once more one by one, then recorded as errors.
+        # Whatever the dead pool's workers sent is stored, finished batches included.
         while True:
             try:
                 message = results.get(timeout=0.5)
@@ -565,23 +576,23 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
                 break
             if message[0] == "batch":
                 writer.handle_batch(message[2])
-        for _future, items, attempt in inflight.values():
-            for item in items:
-                if attempt == 0:
-                    retry.append(([item], 1))
-                else:
-                    writer.error(
-                        item.path,
-                        "worker-crashed",
-                        "the analysing process died while reading this file (twice); "
-                        "it was not analysed",
-                    )
+            elif message[0] == "done":
+                inflight.pop(message[1], None)
+        for _future, items, alone in inflight.values():
+            if alone:
+                writer.error(
+                    items[0].path,
+                    "worker-crashed",
+                    "the analysing process died while reading this file (twice); "
+                    "it was not analysed",
+                )
+            else:
+                suspects.extend(items)
         writer.maybe_commit(force=True)
-        fruitless_pools = fruitless_pools + 1 if finished_tasks == 0 else 0
-        if fruitless_pools >= 3:
+        if failed_starts >= 3:
             # Worker processes cannot run here at all: finish in this process.
-            rest = [items for items, _ in retry]
-            retry.clear()
+            rest = [[item] for item in suspects]
+            suspects.clear()
             _run_inline(iter([*rest, *pending]), writer, options)
             return
 

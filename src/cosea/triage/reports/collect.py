@@ -188,13 +188,7 @@ def collect(case: Case, *, max_rows: int = MAX_ROWS) -> dict[str, Any]:
                 "techniques": [
                     {**technique_label(t), "count": n} for t, n in sorted(counts.items())
                 ],
-                "reasons": [
-                    e.get("reason")
-                    for e in sorted(evidence, key=lambda e: -float(e.get("contribution") or 0.0))[
-                        :5
-                    ]
-                    if e.get("reason")
-                ],
+                "reasons": _top_reasons(evidence),
             }
         )
     lists_used: dict[str, dict[str, Any]] = {}
@@ -257,6 +251,18 @@ def collect(case: Case, *, max_rows: int = MAX_ROWS) -> dict[str, Any]:
             ],
         },
     }
+
+
+def _top_reasons(evidence: list[dict[str, Any]], limit: int = 5) -> list[str]:
+    """The strongest distinct reasons behind a conversation's score."""
+    reasons: list[str] = []
+    for item in sorted(evidence, key=lambda e: -float(e.get("contribution") or 0.0)):
+        reason = item.get("reason")
+        if reason and reason not in reasons:
+            reasons.append(reason)
+        if len(reasons) == limit:
+            break
+    return reasons
 
 
 def summarise_entry(entry: dict[str, Any]) -> str:
