@@ -179,9 +179,9 @@ def hash_file_detailed(
             limit = MAX_IN_MEMORY if wants_picture else SMALL_FILE
             if size <= limit:
                 # One read to the end: fewer system calls than chunks for typical files.
-                data = head + handle.readall()
-                _digest_into(result, data, signals)
-                source: Any = data
+                rest = handle.readall()
+                _digest_into(result, (head, rest), signals)
+                source: Any = head + rest if wants_picture else None
             else:
                 handle.seek(0)
                 _digest_into(result, handle, signals)
@@ -297,6 +297,8 @@ def _digest_into(result: FileHashes, source: Any, signals: Sequence[str]) -> int
     algorithms = [name for name in CRYPTO_ALGORITHMS if name in signals]
     if not algorithms and isinstance(source, bytes | bytearray | memoryview):
         return len(source)
+    if not algorithms and isinstance(source, tuple):
+        return sum(len(part) for part in source)
     digests, size = digest_source(source, algorithms)
     for name, value in digests.items():
         setattr(result, name, value)

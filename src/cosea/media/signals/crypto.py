@@ -31,20 +31,23 @@ def crypto_hashes(
 
 
 def digest_source(
-    source: str | Path | BinaryIO | bytes | memoryview,
+    source: str | Path | BinaryIO | bytes | memoryview | tuple[bytes, ...],
     algorithms: Iterable[str] = CRYPTO_ALGORITHMS,
     chunk: int = CHUNK,
 ) -> tuple[dict[str, str], int]:
-    """Digests and the number of bytes read."""
+    """Digests and the number of bytes read (``source`` may be a tuple of buffers)."""
     hashers = [hashlib.new(name) for name in algorithms]
     size = 0
     if isinstance(source, bytes | bytearray | memoryview):
-        view = memoryview(source)
-        size = len(view)
-        for start in range(0, size, chunk):
-            piece = view[start : start + chunk]
-            for hasher in hashers:
-                hasher.update(piece)
+        source = (source,)
+    if isinstance(source, tuple | list):  # buffers already in memory, in order
+        for buffer in source:
+            view = memoryview(buffer)
+            size += len(view)
+            for start in range(0, len(view), chunk):
+                piece = view[start : start + chunk]
+                for hasher in hashers:
+                    hasher.update(piece)
     elif isinstance(source, str | Path):
         with open(source, "rb", buffering=0) as handle:
             size = _digest_stream(handle, hashers, chunk)
