@@ -82,12 +82,23 @@ class Pattern:
 
     def starts_here(self, word: str) -> bool:
         """Whether a match could start at a word (given the leading anchors)."""
-        leading = self.leading
-        if leading is None:
+        if self.leading is None:
             return True
-        if word + WORD_END in leading:
-            return True
-        return any(word.startswith(a) for a in leading if not a.endswith(WORD_END))
+        exact, prefixes = _split_leading(self.leading)
+        return word in exact or (bool(prefixes) and word.startswith(prefixes))
+
+
+_LEADING_CACHE: dict[frozenset[str], tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def _split_leading(leading: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Leading anchors as (whole words, prefixes), cached: ``str.startswith`` takes a tuple."""
+    split = _LEADING_CACHE.get(leading)
+    if split is None:
+        exact = frozenset(a[:-1] for a in leading if a.endswith(WORD_END))
+        prefixes = tuple(sorted(a for a in leading if not a.endswith(WORD_END)))
+        split = _LEADING_CACHE[leading] = (exact, prefixes)
+    return split
 
 
 @dataclass(slots=True)
@@ -333,6 +344,10 @@ class Prefilter:
         self.prefix_scan = (
             re.compile(rf"(?<![a-z0-9_])(?:{trie_pattern(prefix)})") if prefix else None
         )
+        # First pass on folded text, one scan: any sign of obfuscation (the text
+        # must be normalised to judge it) or a prefix anchor.
+        prefix_alternative = f"|(?<![a-z0-9_])(?P<prefix>{trie_pattern(prefix)})" if prefix else ""
+        self.first_pass = re.compile(f"(?P<hint>{_OBFUSCATION_HINTS.pattern}){prefix_alternative}")
         # Raw (folded, not yet normalised) words: abbreviations stand for the
         # words they expand to.
         from cosea.chats.normalize import ABBREVIATIONS  # normalize imports this package
@@ -378,14 +393,16 @@ class Prefilter:
         """Cheap first pass on folded text: could any pattern match after normalisation?"""
         if self.always:
             return True
-        folded = text.folded
-        if _OBFUSCATION_HINTS.search(folded):
-            return True
         bits = reduce(or_, filter(None, map(self.raw_exact.get, text.words)), 0)
-        if self.prefix_scan is not None:
-            prefix_bits = self.prefix_bits
-            for anchor in self.prefix_scan.findall(folded.replace("'", "")):
-                bits |= prefix_bits[anchor]
+        prefix_bits = self.prefix_bits
+        folded = text.folded
+        if "'" in folded:
+            folded = folded.replace("'", "")
+        for match in self.first_pass.finditer(folded):
+            anchor = match.group("prefix")
+            if anchor is None:
+                return True  # obfuscated: only the normalised text can tell
+            bits |= prefix_bits[anchor]
         bits |= self.filler
         count = self.count
         return bool(bits & (bits >> count) & (bits >> (2 * count)) & self.low_block)
@@ -483,8 +500,9 @@ class PatternRecognizer(Recognizer):
             else:
                 if words is None:
                     words = [(m.group(), m.start()) for m in _TOKEN.finditer(normalized)]
+                exact, prefixes = _split_leading(pattern.leading)
                 for word, start in words:
-                    if pattern.starts_here(word):
+                    if word in exact or (prefixes and word.startswith(prefixes)):
                         match = pattern.regex.match(normalized, start)
                         if match is not None:
                             break

@@ -64,7 +64,7 @@ def load_exemplars(paths: Iterable[Path] | None = None) -> Exemplars:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
             raise InputError(str(path), f"not valid YAML: {error}") from error
-        default = float(data.get("default_threshold", 0.72))
+        default = float(data.get("default_threshold", 0.65))
         for technique_id, spec in (data.get("techniques") or {}).items():
             spec = spec or {}
             thresholds[str(technique_id)] = float(spec.get("threshold", default))
@@ -156,7 +156,7 @@ class SemanticRecognizer(Recognizer):
         normalized = text.text
         findings = []
         for technique_id, (score, phrase) in self.similarities(normalized).items():
-            threshold = self.exemplars.thresholds.get(technique_id, 0.72)
+            threshold = self.exemplars.thresholds.get(technique_id, 0.65)
             if score < threshold:
                 continue
             # map [threshold, 1] onto [0.5, 0.95]
