@@ -101,6 +101,7 @@ class ChatsRun:
     alerts: int = 0
     written: int = 0  # rows new in the database (fewer on a resumed run)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of every task on the workers
     read_seconds: float = 0.0
     report: Any = None  # cosea.chats.io.ReadReport, merged over shards
     notes: list[str] = field(default_factory=list)
@@ -124,6 +125,7 @@ class ChatsRun:
             "written": self.written,
             "seconds": round(self.seconds, 3),
             "messages_per_second": round(self.messages_per_second, 1),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "out": self.out,
         }
 
@@ -277,6 +279,7 @@ def read_shard(
     """Task: read one shard into conversations (see the module docstring, step 1)."""
     from cosea.chats.io import ReadReport, get_reader, stream_messages
 
+    cpu_started = time.process_time()
     report = ReadReport()
     name = shard.reader or reader
     if shard.split and reader is None:
@@ -327,7 +330,14 @@ def read_shard(
         body: Any = parts
     else:
         body = units
-    return {"heads": heads, "units": body, "counts": counts, "errors": errors, "warnings": warnings}
+    return {
+        "heads": heads,
+        "units": body,
+        "counts": counts,
+        "errors": errors,
+        "warnings": warnings,
+        "cpu_seconds": time.process_time() - cpu_started,
+    }
 
 
 def _heads_of(result: dict[str, Any]) -> dict[str, Any]:
@@ -411,6 +421,7 @@ def analyze_partition(
     """
     from cosea.chats.analysis import analyze_stream
 
+    cpu_started = time.process_time()
     risk_model = _model(model)
     if interleaved:
         units = _merge([source, *extra_pieces])
@@ -439,7 +450,13 @@ def analyze_partition(
             alerts += bool(assessment.alert)
         messages += len(unit.messages)
     written = results.write_results(database_url, run_id, rows)
-    return {"conversations": len(rows), "messages": messages, "alerts": alerts, "written": written}
+    return {
+        "conversations": len(rows),
+        "messages": messages,
+        "alerts": alerts,
+        "written": written,
+        "cpu_seconds": time.process_time() - cpu_started,
+    }
 
 
 # --- the driver ------------------------------------------------------------------------
@@ -598,6 +615,7 @@ def analyze_chats(
                     if summary.get("failure"):
                         _raise_failure(summary["failure"])
                     _merge_report(run.report, summary)
+                    run.cpu_seconds += summary["cpu_seconds"]
                     heads.extend(summary["heads"])
                 findings = batch_pass.findings(heads)
                 if interleaved:
@@ -698,6 +716,7 @@ def _collect_done(
         run.messages += done["messages"]
         run.alerts += done["alerts"]
         run.written += done["written"]
+        run.cpu_seconds += done["cpu_seconds"]
         futures.remove(future)
         if on_progress is not None:
             on_progress(run)

@@ -53,6 +53,7 @@ class MediaRun:
     by_category: Counter[str] = field(default_factory=Counter)
     index_bytes: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of every task on the workers
     out: str | None = None
     out_lines: int = 0
 
@@ -77,6 +78,7 @@ class MediaRun:
             "by_category": dict(self.by_category),
             "index_bytes": self.index_bytes,
             "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "files_per_second": round(self.files_per_second, 1),
             "out": self.out,
         }
@@ -180,6 +182,7 @@ def hash_range(
     from cosea.media.match import match_record
     from cosea.media.match.matcher import hash_file_robust
 
+    cpu_started = time.process_time()
     matcher = _unpacked_matcher(packed, settings or {}) if packed is not None else None
     rows: list[results.ResultRow] = []
     kinds: Counter[str] = Counter()
@@ -234,6 +237,7 @@ def hash_range(
         "kinds": dict(kinds),
         "by_list": dict(by_list),
         "by_category": dict(by_category),
+        "cpu_seconds": time.process_time() - cpu_started,
     }
 
 
@@ -324,6 +328,7 @@ def _run(
                 run.kinds.update(done["kinds"])
                 run.by_list.update(done["by_list"])
                 run.by_category.update(done["by_category"])
+                run.cpu_seconds += done["cpu_seconds"]
                 if on_progress is not None:
                     on_progress(run)
         except BaseException:

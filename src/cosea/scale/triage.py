@@ -26,6 +26,7 @@ import hashlib
 import itertools
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,12 +43,14 @@ _PATCH_LOCK = threading.Lock()
 _worker_scope: Any = None
 
 
-def analyse_batch(items: list[Any], settings: Any) -> list[tuple[Any, ...]]:
-    """Task: analyse a batch of files on a worker; the writer's messages come back."""
+def analyse_batch(items: list[Any], settings: Any) -> tuple[list[tuple[Any, ...]], float]:
+    """Task: analyse a batch of files on a worker; the writer's messages come back
+    (with the CPU time they took)."""
     from cosea.triage.adapters import media_scope
     from cosea.triage.analyze import Analyzer
 
     global _worker_scope
+    cpu_started = time.process_time()
     if _worker_scope is None:
         # As the scanner's own workers do: one BLAS thread, set up once per process.
         _worker_scope = media_scope()
@@ -56,10 +59,12 @@ def analyse_batch(items: list[Any], settings: Any) -> list[tuple[Any, ...]]:
     analyzer = Analyzer(settings, messages.append)
     for item in items:
         analyzer.disk_file(item)
-    return messages
+    return messages, time.process_time() - cpu_started
 
 
-def _run_on_dask(client: Any, batches: Iterator[list[Any]], writer: Any, options: Any) -> None:
+def _run_on_dask(
+    client: Any, stats: dict[str, float], batches: Iterator[list[Any]], writer: Any, options: Any
+) -> None:
     """Stands in for the scanner's local process pool (same arguments, same writer)."""
     from distributed import KilledWorker, as_completed
 
@@ -97,7 +102,8 @@ def _run_on_dask(client: Any, batches: Iterator[list[Any]], writer: Any, options
         for future in completed:
             items, attempt = inflight.pop(future)
             try:
-                messages = future.result()
+                messages, cpu = future.result()
+                stats["cpu_seconds"] = stats.get("cpu_seconds", 0.0) + cpu
             except KilledWorker:
                 if attempt == 0:
                     retry.extend(([item], 1) for item in items)
@@ -123,14 +129,14 @@ def _run_on_dask(client: Any, batches: Iterator[list[Any]], writer: Any, options
 
 
 @contextmanager
-def _scanner_on(client: Any) -> Iterator[None]:
+def _scanner_on(client: Any, stats: dict[str, float]) -> Iterator[None]:
     """Route the scanner's worker pool to the cluster for the length of one scan."""
     from cosea.triage import scanner
 
     with _PATCH_LOCK:
         original = scanner._run_pool
         scanner._run_pool = lambda batches, writer, options: _run_on_dask(  # type: ignore[assignment]
-            client, batches, writer, options
+            client, stats, batches, writer, options
         )
         try:
             yield
@@ -212,12 +218,17 @@ def _check_sources_visible(client: Any, sources: list[Path]) -> None:
 
 
 def scan_on_cluster(
-    options: Any, scheduler: Any, console: Any = None, progress: bool = True
+    options: Any,
+    scheduler: Any,
+    console: Any = None,
+    progress: bool = True,
+    stats: dict[str, float] | None = None,
 ) -> Any:
     """``cosea triage scan`` with the analysing processes on a Dask cluster.
 
     ``options`` is a :class:`cosea.triage.scanner.ScanOptions` (sources may be URLs);
-    returns the scanner's ``ScanSummary``.
+    returns the scanner's ``ScanSummary``. ``stats``, when given, receives the
+    workers' CPU seconds (``cpu_seconds``).
     """
     from cosea.triage import scanner
 
@@ -227,5 +238,5 @@ def scan_on_cluster(
         _check_sources_visible(client, options.sources)
         # More than one "worker" makes the scanner hand batches to its pool (here: Dask).
         options = replace(options, workers=max(2, workers))
-        with _scanner_on(client):
+        with _scanner_on(client, stats if stats is not None else {}):
             return scanner.scan(options, console=console, progress=progress)
