@@ -25,6 +25,7 @@ import io
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -141,22 +142,30 @@ def build_corpus(root: Path, files: int, size_gb: float, seed: int = 7) -> dict[
     return counts
 
 
-def _run(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the command and its workers, stdout)."""
+    cpu = _cpu()
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])} … failed:\n{done.stderr[-3000:]}")
-    return elapsed, done.stdout
+    return elapsed, _cpu() - cpu, done.stdout
 
 
-def _sha256sum(root: Path) -> float:
+def _sha256sum(root: Path) -> tuple[float, float]:
     listing = subprocess.run(
         ["find", str(root), "-type", "f", "-print0"], capture_output=True, check=True
     ).stdout
+    cpu = _cpu()
     started = time.perf_counter()
     subprocess.run(["xargs", "-0", "sha256sum"], input=listing, capture_output=True, check=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu() - cpu
 
 
 def _warm(root: Path) -> None:
@@ -216,8 +225,8 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(f"machine: {cpus} cores available, load average {load:.1f}")
 
-        sha_seconds = _sha256sum(corpus)
-        crypto_seconds, out = _run(
+        sha_seconds, sha_cpu = _sha256sum(corpus)
+        crypto_seconds, crypto_cpu, out = _run(
             [*cosea, "scan", str(corpus), "--case", "crypto", "--crypto-only", "--no-archives",
              "--workers", str(args.workers), "--quiet", "--json"],
             env,
@@ -227,15 +236,15 @@ def main() -> None:
         crypto_mbs = total_mb / crypto_seconds
         runs = {}
         for workers in (1, args.workers):
-            seconds, out = _run(
+            seconds, cpu, out = _run(
                 [*cosea, "scan", str(corpus), "--case", f"full-{workers}", "--lists", "bench-list",
                  "--workers", str(workers), "--quiet", "--json"],
                 env,
             )  # fmt: skip
             summary = json.loads(out)
-            runs[workers] = (seconds, summary)
-        one_seconds, one = runs[1]
-        many_seconds, many = runs[args.workers]
+            runs[workers] = (seconds, cpu, summary)
+        one_seconds, one_cpu, one = runs[1]
+        many_seconds, many_cpu, many = runs[args.workers]
         one_fps = one["stored"] / one_seconds
         many_fps = many["stored"] / many_seconds
         figures = {
@@ -245,16 +254,21 @@ def main() -> None:
             "load_average_at_start": round(load, 2),
             "sha256sum_seconds": round(sha_seconds, 2),
             "sha256sum_mb_s": round(sha_mbs, 1),
+            "sha256sum_cpu_seconds": round(sha_cpu, 2),
             "crypto_scan_seconds": round(crypto_seconds, 2),
             "crypto_scan_mb_s": round(crypto_mbs, 1),
+            "crypto_scan_cpu_seconds": round(crypto_cpu, 2),
             "crypto_vs_sha256sum": round(crypto_mbs / sha_mbs, 2),
             "crypto_files": crypto["stored"],
             "full_records": one["stored"],
             "full_1_worker_seconds": round(one_seconds, 2),
             "full_1_worker_files_s": round(one_fps, 1),
+            "full_1_worker_cpu_seconds": round(one_cpu, 2),
             f"full_{args.workers}_workers_seconds": round(many_seconds, 2),
             f"full_{args.workers}_workers_files_s": round(many_fps, 1),
+            f"full_{args.workers}_workers_cpu_seconds": round(many_cpu, 2),
             "full_speedup": round(many_fps / one_fps, 2),
+            "load_average_at_end": round(os.getloadavg()[0], 2),
             "matched_files": many["totals"]["matched_files"],
             "clusters": many["totals"]["clusters"],
         }
@@ -266,6 +280,9 @@ def main() -> None:
         print(f"{'full scan, 1 worker':<52}{one_fps:>9.1f} files/s")
         print(f"{f'full scan, {args.workers} workers':<52}{many_fps:>9.1f} files/s")
         print(f"{'  speed-up (goal >= 1.7 with 2 workers)':<52}{many_fps / one_fps:>14.2f}")
+        print(f"CPU seconds: sha256sum {sha_cpu:.1f}, crypto scan {crypto_cpu:.1f}, "
+              f"full scan 1 worker {one_cpu:.1f}, {args.workers} workers {many_cpu:.1f}; "
+              f"load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end")  # fmt: skip
         print(f"(full scan: {one['stored']} records incl. archive members, "
               f"{many['totals']['matched_files']} matched, {many['totals']['clusters']} clusters)")  # fmt: skip
         if args.json:

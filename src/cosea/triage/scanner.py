@@ -452,6 +452,15 @@ def _batches(items: list[DiskItem], options: ScanOptions) -> Iterator[list[DiskI
         yield batch
 
 
+def _may_hold_chats(plan: _Plan, options: ScanOptions) -> bool:
+    from cosea.triage.adapters import CHAT_EXTENSIONS, chats_available
+
+    if not options.analysis.chats or not chats_available():
+        return False
+    suffixes = tuple(f".{e}" for e in CHAT_EXTENSIONS) + _ARCHIVE_SUFFIXES
+    return any(item.path.lower().endswith(suffixes) for item in plan.items)
+
+
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".7z")
 
 
@@ -662,8 +671,19 @@ def scan(
                 examiner,
             )
         writer = _Writer(case, scan_id, known, matcher, options)
+        if console is not None and progress:
+            console.print("[bold]walking the sources[/] (unchanged files are skipped) …")
         plan = _plan(case, sources, writer)
+        if console is not None and progress:
+            console.print(
+                f"{len(plan.items):,} file(s) to read ({plan.total_bytes / 1e6:,.1f} MB), "
+                f"{plan.skipped:,} unchanged"
+            )
         batches = _batches(plan.items, options)
+        if options.workers > 1 and _may_hold_chats(plan, options):
+            from cosea.triage.adapters import warm_up_chats
+
+            warm_up_chats()
         with _progress(console, progress, plan, writer):
             if options.workers == 1:
                 _run_inline(batches, writer, options)
