@@ -19,6 +19,16 @@ from cosea.types import ContextSignal, Message, Participant, TechniqueHit
 
 Edit = tuple[int, int, int, int]  # (new_start, new_end, old_start, old_end)
 _WORD = re.compile(r"[a-z0-9_]+")
+_DIGIT = re.compile(r"\d")
+_FOLD: list[Callable[[str], tuple[str, list[Edit]]]] = []
+
+
+def _bind_fold() -> Callable[[str], tuple[str, list[Edit]]]:
+    # normalize imports this module, so the function is fetched on first use
+    from cosea.chats.normalize import fold
+
+    _FOLD.append(fold)
+    return fold
 
 
 class NormalizedText:
@@ -36,12 +46,14 @@ class NormalizedText:
 
     __slots__ = (
         "_fold_edits",
-        "_folded",
         "_offsets",
         "_stages",
         "_text",
-        "_words",
+        "folded",
+        "has_digit",
         "original",
+        "plain",
+        "words",
     )
 
     def __init__(
@@ -51,9 +63,15 @@ class NormalizedText:
         self._text = text
         self._offsets = offsets
         self._stages: list[tuple[int, int, list[Edit]]] | None = None
-        self._folded: str | None = None
-        self._fold_edits: list[Edit] | None = None
-        self._words: list[str] | None = None
+        # The cheap first step, done at once: every recognizer's gate reads it.
+        folded, self._fold_edits = (_FOLD[0] if _FOLD else _bind_fold())(original)
+        #: case-folded, NFKC, accent-free text with emoji tokens; words not yet rewritten
+        self.folded: str = folded
+        #: ``folded`` without apostrophes ("don't" -> "dont"), what prefilters scan
+        self.plain: str = folded.replace("'", "") if "'" in folded else folded
+        #: the words of ``plain``: what cheap prefilters look up
+        self.words: list[str] = _WORD.findall(self.plain)
+        self.has_digit: bool = _DIGIT.search(folded) is not None
 
     @classmethod
     def deferred(cls, original: str) -> NormalizedText:
@@ -74,31 +92,11 @@ class NormalizedText:
         self._stages = [(lengths[i + 1], lengths[i], edits) for i, (_, edits) in enumerate(stages)]
 
     @property
-    def folded(self) -> str:
-        """Case-folded, NFKC, accent-free text with emoji tokens; words not yet rewritten."""
-        if self._folded is None:
-            from cosea.chats.normalize import fold
-
-            self._folded, self._fold_edits = fold(self.original)
-        return self._folded
-
-    @property
-    def words(self) -> list[str]:
-        """The words of ``folded`` (apostrophes dropped): what cheap prefilters look up."""
-        if self._words is None:
-            folded = self.folded
-            if "'" in folded:
-                folded = folded.replace("'", "")
-            self._words = _WORD.findall(folded)
-        return self._words
-
-    @property
     def text(self) -> str:
         if self._text is None:
             from cosea.chats.normalize import normalize_folded
 
-            folded = self.folded
-            text, stages = normalize_folded(self.original, folded, self._fold_edits or [])
+            text, stages = normalize_folded(self.original, self.folded, self._fold_edits or [])
             self._text = text
             if stages:
                 self._set_stages(stages)

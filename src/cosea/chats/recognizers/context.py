@@ -213,14 +213,12 @@ class SelfDisclosedAgeRecognizer(Recognizer):
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[ContextSignal]:
         words = text.words
-        has_number = _HAS_DIGIT.search(text.folded) is not None or not _NUMBER_WORD_SET.isdisjoint(
-            words
-        )
+        has_number = text.has_digit or not _NUMBER_WORD_SET.isdisjoint(words)
         asks = not _AGE_QUESTION_WORDS.isdisjoint(words)
         if not (has_number or asks):
             return ()
         record = _ages(context)
-        folded = text.folded.replace("'", "")
+        folded = text.plain
         asked = asks and _AGE_QUESTION.search(folded)
         findings: list[ContextSignal] = []
         if has_number and _AGE_GATE.search(folded):
@@ -563,8 +561,8 @@ class PersonaPhotoRecognizer(Recognizer):
         folded = text.folded
         if (
             len(folded) < 200
-            and ("first" in text.words or _HAS_DIGIT.search(folded) is not None)
-            and _PERSONA_CLAIM.search(folded.replace("'", ""))
+            and (text.has_digit or "first" in text.words)
+            and _PERSONA_CLAIM.search(text.plain)
         ):
             claims[message.sender] = own_count
         return ()

@@ -393,12 +393,11 @@ class Prefilter:
         """Cheap first pass on folded text: could any pattern match after normalisation?"""
         if self.always:
             return True
+        if not text.words:
+            return False
         bits = reduce(or_, filter(None, map(self.raw_exact.get, text.words)), 0)
         prefix_bits = self.prefix_bits
-        folded = text.folded
-        if "'" in folded:
-            folded = folded.replace("'", "")
-        for match in self.first_pass.finditer(folded):
+        for match in self.first_pass.finditer(text.plain):
             anchor = match.group("prefix")
             if anchor is None:
                 return True  # obfuscated: only the normalised text can tell
