@@ -402,6 +402,10 @@ class ConversationAnalyzer:
         suspect = self._people.get(self.suspect) if self.suspect else None
         minor_present = False
         youngest_other: int | None = None
+        adults_only = bool(self._people)
+        for person in self._people.values():
+            age = person.age
+            adults_only &= age is not None and age >= ADULT_AGE
         for pid, person in self._people.items():
             if pid == self.suspect:
                 continue
@@ -421,6 +425,7 @@ class ConversationAnalyzer:
                 suspect_share=0.0,
                 recent=0.0,
                 minor_present=minor_present,
+                adults_only=adults_only,
                 age_gap_years=None,
                 context=self.conversation_context,
             )
@@ -443,9 +448,11 @@ class ConversationAnalyzer:
             suspect_share=suspect.evidence / self.total_evidence if self.total_evidence else 0.0,
             recent=recent,
             minor_present=minor_present,
+            adults_only=adults_only,
             age_gap_years=gap,
             context=suspect.context_weight + self.conversation_context,
             tactic_max=tactic_max,
+            coercion_hits=suspect.tactic_count.get(COERCION_TACTIC, 0),
         )
 
     @property

@@ -22,8 +22,10 @@ FEATURES: dict[str, str] = {
     "suspect_share": "share of all technique evidence that comes from the suspect",
     "recent": "log(1 + suspect evidence decayed by message recency)",
     "minor_present": "another participant is declared or self-disclosed under 18",
+    "adults_only": "every participant is known to be 18 or over (declared or self-disclosed)",
     "age_gap": "suspect's known age minus the youngest other participant's, in decades",
     "context": "weight of context signals about the suspect (new account, fan-out, age claims)",
+    "coercion_hits": "log(1 + number of the suspect's coercion and extortion hits): threats repeat",
 }
 #: Kill-chain tactics (shared/spec/cosea-matrix.md); one feature each.
 TACTICS: tuple[str, ...] = tuple(f"TA{n:02d}" for n in range(1, 11))
@@ -49,6 +51,7 @@ FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
 #: the friendly secrecy, flattery and questions of ordinary chats.
 SEVERE_FROM_RANK = 5
 COERCION_TACTIC = "TA07"
+
 ADULT_AGE = 18
 CONTEXT_CAP = 3.0
 
@@ -74,9 +77,11 @@ def feature_vector(
     suspect_share: float,
     recent: float,
     minor_present: bool,
+    adults_only: bool = False,
     age_gap_years: float | None,
     context: float,
     tactic_max: dict[str, float] | None = None,
+    coercion_hits: int = 0,
 ) -> list[float]:
     """The vector in :data:`FEATURE_NAMES` order."""
     gap = 0.0 if age_gap_years is None else max(-1.0, min(2.0, age_gap_years / 10.0))
@@ -91,7 +96,9 @@ def feature_vector(
         suspect_share,
         math.log1p(recent),
         1.0 if minor_present else 0.0,
+        1.0 if adults_only else 0.0,
         gap,
         min(CONTEXT_CAP, context),
+        math.log1p(coercion_hits),
         *((tactic_max or {}).get(t, 0.0) for t in TACTICS),
     ]

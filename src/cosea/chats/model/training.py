@@ -7,16 +7,23 @@ warning needs. Each conversation weighs the same however long it is.
 
 Steps (all numbers end up in the JSON model file):
 
-1. standardise the features and fit an L2-regularised logistic regression
-   (few features, strong regularisation: the development set is small);
-2. calibrate: out-of-fold scores (grouped by conversation, so no conversation is
-   scored by a model that saw it) are mapped to probabilities by a Platt sigmoid;
+1. standardise the features and fit an L2-regularised, class-balanced logistic
+   regression (few features, strong regularisation: the development set is
+   small). Each risky conversation is also shown once as its *adult
+   counterfactual* (the same evidence between participants who are all known
+   adults, labelled benign): exploitation of a child needs a child, and the
+   development set has too few adults-only chats to learn that by itself;
+2. calibrate: out-of-fold scores over three shuffled, stratified 5-fold splits
+   grouped by conversation (no conversation is scored by a model that saw it)
+   are mapped to probabilities by a Platt sigmoid;
 3. choose the alert threshold on the same out-of-fold probabilities, replaying
    the streaming alert (the first message at which the risk reaches the
-   threshold): the best F0.5 among thresholds whose false-alarm rate on benign
-   conversations stays within the target, ties broken by the shorter alert delay;
-   the threshold sits halfway (in log-odds) inside the chosen interval;
-4. fit the class model (sextortion versus grooming) on the risky conversations;
+   threshold): among thresholds whose false-alarm rate on benign conversations
+   stays within the target, the best F0.5 x eSPD speed (early sexual predator
+   detection's latency weighting; ``objective="f05"`` ranks by F0.5 then
+   delay); the threshold sits halfway (in log-odds) inside the chosen interval;
+4. fit the class model (sextortion versus grooming) on the risky conversations:
+   threats repeat, so it looks at the strongest coercion hit and how many there are;
 5. choose the confidence from which a technique is reported, by technique F1
    against the gold technique labels on the offender's messages.
 """
@@ -42,7 +49,8 @@ from cosea.types import Conversation, ConversationClass
 DEFAULT_C = 0.3
 DEFAULT_HALF_LIFE = 8.0
 DEFAULT_FALSE_ALARM_TARGET = 0.05
-CLASS_FEATURES = ("tactic_TA07", "furthest_stage")
+DEFAULT_COUNTERFACTUAL_WEIGHT = 1.0
+CLASS_FEATURES = ("tactic_TA07", "coercion_hits")
 #: The risk model's inputs: evidence, kill-chain order, who it comes from, recency,
 #: context, and the strongest hit per tactic. ``max_confidence``, ``severe`` and
 #: ``coercion`` are left out: the per-tactic maxima already carry them.
@@ -54,6 +62,7 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "suspect_share",
     "recent",
     "minor_present",
+    "adults_only",
     "age_gap",
     "context",
     *(f"tactic_TA{n:02d}" for n in range(1, 11)),
@@ -270,17 +279,70 @@ def technique_f1(
 # -- fitting ------------------------------------------------------------------------------
 
 
-def _design(traces: Sequence[Trace], columns: Sequence[int]) -> tuple[Any, Any, Any, Any]:
+def _smallest_class(traces: Sequence[Trace]) -> int:
+    counts: dict[str, int] = {}
+    for trace in traces:
+        counts[trace.gold_class] = counts.get(trace.gold_class, 0) + 1
+    return min(counts.values())
+
+
+ADULT_COUNTERFACTUAL = {"minor_present": 0.0, "adults_only": 1.0, "age_gap": 0.0}
+
+
+def adult_counterfactual(trace: Trace) -> Trace:
+    """The same conversation between participants who are all known adults, labelled benign.
+
+    Child sexual exploitation needs a child: the development set has too few
+    adults-only chats to learn that, so each risky conversation also teaches it
+    once with its age features set to "everyone is an adult". A participant who
+    says they are a minor is never counted as an adult, whatever their profile says.
+    """
+    index = {FEATURE_NAMES.index(name): value for name, value in ADULT_COUNTERFACTUAL.items()}
+    vectors = [[index.get(i, x) for i, x in enumerate(v)] for v in trace.vectors]
+    return Trace(
+        conversation_id=trace.conversation_id + "#adults",
+        gold_class=ConversationClass.BENIGN,
+        offender=None,
+        first_risk_index=None,
+        gold_techniques={},
+        message_ids=trace.message_ids,
+        senders=trace.senders,
+        vectors=vectors,
+        suspects=trace.suspects,
+        hits=trace.hits,
+    )
+
+
+def _design(
+    traces: Sequence[Trace],
+    columns: Sequence[int],
+    counterfactual_weight: float = 0.0,
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Rows, labels, weights, groups, and a mask of the real (not counterfactual) rows."""
     import numpy as np
 
-    rows, labels, weights, groups = [], [], [], []
+    rows, labels, weights, groups, real = [], [], [], [], []
     for g, trace in enumerate(traces):
         n = len(trace.vectors)
+        real.extend([True] * n)
         rows.extend([v[i] for i in columns] for v in trace.vectors)
         labels.extend(trace.labels())
         weights.extend([1.0 / n] * n)
         groups.extend([g] * n)
-    return np.array(rows, float), np.array(labels), np.array(weights), np.array(groups)
+        if counterfactual_weight and trace.risky:
+            twin = adult_counterfactual(trace)
+            rows.extend([v[i] for i in columns] for v in twin.vectors)
+            labels.extend([0] * n)
+            weights.extend([counterfactual_weight / n] * n)
+            groups.extend([g] * n)  # same group: never split from the original
+            real.extend([False] * n)
+    return (
+        np.array(rows, float),
+        np.array(labels),
+        np.array(weights),
+        np.array(groups),
+        np.array(real, bool),
+    )
 
 
 def _fit_linear(x: Any, y: Any, w: Any, c: float) -> tuple[Any, Any, Any, float]:
@@ -311,6 +373,8 @@ def fit_from_traces(
     half_life: float = DEFAULT_HALF_LIFE,
     false_alarm_target: float = DEFAULT_FALSE_ALARM_TARGET,
     folds: int = 5,
+    repeats: int = 3,
+    counterfactual_weight: float = DEFAULT_COUNTERFACTUAL_WEIGHT,
     features: Sequence[str] = DEFAULT_FEATURES,
     threshold_objective: str = "latency",
     metadata: dict[str, Any] | None = None,
@@ -318,7 +382,7 @@ def fit_from_traces(
     import numpy as np
     import sklearn
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     if not traces:
         raise CoseaError("no labelled conversations to train on")
@@ -326,27 +390,42 @@ def fit_from_traces(
     if ConversationClass.BENIGN not in classes or classes == {ConversationClass.BENIGN}:
         raise CoseaError("training needs both benign and risky (grooming/sextortion) conversations")
     columns = [FEATURE_NAMES.index(f) for f in features]
-    x, y, w, groups = _design(traces, columns)
+    x, y, w, groups, real = _design(traces, columns, counterfactual_weight)
     means, scales, coef, intercept = _fit_linear(x, y, w, c)
 
-    # Out-of-fold scores: each conversation scored by a model that never saw it.
-    oof = np.zeros(len(y))
-    n_splits = max(2, min(folds, len(traces)))
-    for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(x, y, groups):
-        m, s, k, b = _fit_linear(x[train_idx], y[train_idx], w[train_idx], c)
-        oof[test_idx] = _score(x[test_idx], m, s, k, b)
+    # Out-of-fold scores: each conversation scored by a model that never saw it,
+    # over ``repeats`` shuffled stratified splits so the calibration and the
+    # threshold rest on more than one arbitrary split of a small set.
+    gold = np.array([t.gold_class for t in traces])
+    pooled_traces: list[Trace] = []
+    pooled_scores: list[Any] = []
+    for repeat in range(repeats):
+        oof = np.zeros(len(y))
+        splitter = StratifiedGroupKFold(
+            n_splits=max(2, min(folds, _smallest_class(traces))), shuffle=True, random_state=repeat
+        )
+        for train_idx, test_idx in splitter.split(x, gold[groups], groups):
+            m, s, k, b = _fit_linear(x[train_idx], y[train_idx], w[train_idx], c)
+            oof[test_idx] = _score(x[test_idx], m, s, k, b)
+        pooled_scores.append(oof)
+        pooled_traces.extend(traces)
+    # Calibrated on the real conversations only (not on the adult counterfactuals).
+    scores = np.concatenate([oof[real] for oof in pooled_scores])
     platt = LogisticRegression(C=1e4, max_iter=5000)
-    platt.fit(oof.reshape(-1, 1), y, sample_weight=w * len(w) / w.sum())
+    platt.fit(
+        scores.reshape(-1, 1),
+        np.tile(y[real], repeats),
+        sample_weight=np.tile(w[real], repeats) * real.sum() / w[real].sum(),
+    )
     calibration = Calibration("sigmoid", float(platt.coef_[0][0]), float(platt.intercept_[0]))
 
     probabilities: list[list[float]] = []
-    start = 0
-    for trace in traces:
-        n = len(trace.vectors)
-        probabilities.append([calibration(float(v)) for v in oof[start : start + n]])
-        start += n
+    for oof in pooled_scores:
+        for g in range(len(traces)):
+            own = oof[(groups == g) & real]
+            probabilities.append([calibration(float(v)) for v in own])
     threshold, outcome = choose_threshold(
-        traces, probabilities, false_alarm_target, objective=threshold_objective
+        pooled_traces, probabilities, false_alarm_target, objective=threshold_objective
     )
 
     # Class model on risky conversations, from the state at their last message.
@@ -367,7 +446,7 @@ def fit_from_traces(
         [float(v) for v in cs],
     )
 
-    alerted = [first_alert(p, threshold) is not None for p in probabilities]
+    alerted = [first_alert(p, threshold) is not None for p in probabilities[: len(traces)]]
     technique_threshold = max(
         TECHNIQUE_THRESHOLDS, key=lambda t: (round(technique_f1(traces, alerted, t), 6), -t)
     )
@@ -376,10 +455,12 @@ def fit_from_traces(
         "fitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "fitted_with": f"scikit-learn {sklearn.__version__}",
         "method": "L2 logistic regression on conversation prefixes, class-balanced, "
-        "Platt calibration on grouped out-of-fold scores",
+        f"Platt calibration on out-of-fold scores of {repeats} shuffled stratified "
+        f"{folds}-fold splits grouped by conversation",
         "regularisation_C": c,
         "conversations": len(traces),
-        "prefixes": len(y),
+        "prefixes": int(real.sum()),
+        "adult_counterfactual_prefixes": int((~real).sum()),
         "classes": counts,
         "false_alarm_target": false_alarm_target,
         "out_of_fold": {
