@@ -126,3 +126,43 @@ def test_appends_after_verification_keep_the_chain(scanned: Path) -> None:
         verify_case(case, examiner="a")
         verify_case(case, examiner="b")
         assert custody.check(case).intact
+
+
+def test_read_only_case_verifies_but_refuses_unrecorded_access(
+    evidence: Path, cases: Path, tmp_path: Path
+) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: cannot make the case read-only")
+        prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    run_scan([evidence], cases)
+    folder = cases / "t"
+    os.chmod(folder / "case.db", 0o444)
+    os.chmod(folder, 0o555)
+
+    def cosea(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*prefix, sys.executable, "-m", "cosea", "triage", *args, "--cases-dir", str(cases)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COSEA_HOME": str(tmp_path / "home"), "COLUMNS": "300"},
+        )
+
+    try:
+        verified = cosea("verify", "t")
+        report = cosea("report", "t", "--format", "json", "--out", str(tmp_path / "r.json"))
+        view = cosea("view", "t", "1")
+    finally:
+        os.chmod(folder, 0o755)
+        os.chmod(folder / "case.db", 0o644)
+    assert verified.returncode == 0, verified.stderr
+    assert report.returncode == 2 and "chain of custody" in report.stderr
+    assert not (tmp_path / "r.json").exists()
+    assert view.returncode == 2 and "Traceback" not in view.stderr

@@ -151,3 +151,40 @@ def test_robust_mode_matches_a_mirrored_copy(tmp_path: Path, cases: Path) -> Non
     )
     assert plain.totals["matched_files"] == 0
     assert robust.totals["matched_files"] == 1
+
+
+def test_rescan_with_new_lists_matches_unchanged_files(tmp_path: Path, cases: Path) -> None:
+    listed = jpeg(6)
+    write(tmp_path / "src" / "a.jpg", listed)
+    write(tmp_path / "src" / "b.jpg", jpeg(7))
+    first = run_scan([tmp_path / "src"], cases)
+    assert first.totals["matched_files"] == 0
+    store = ListStore()
+    store.create_list("late-bank")
+    store.add_entries(
+        "late-bank",
+        [
+            {
+                "signal": "sha256",
+                "hash": hashlib.sha256(listed).hexdigest(),
+                "category": "of-concern",
+            }
+        ],
+    )
+    store.create_list("late-known", kind="known-files")
+    store.add_entries(
+        "late-known",
+        [
+            {
+                "signal": "sha256",
+                "hash": hashlib.sha256(jpeg(7)).hexdigest(),
+                "category": "known-benign",
+            }
+        ],
+    )
+    second = run_scan([tmp_path / "src"], cases, lists=["late-bank"], known_files="late-known")
+    assert second.stored == 0 and second.skipped == 2  # nothing read again …
+    assert second.totals["matched_files"] == 1  # … yet matched against the new list
+    assert second.totals["known"] == 1
+    third = run_scan([tmp_path / "src"], cases, lists=["late-bank"], known_files="late-known")
+    assert third.totals["matched_files"] == 1 and third.totals["known"] == 1

@@ -14,6 +14,7 @@ Only the scanning process writes (workers send their results to it).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import time
@@ -292,6 +293,8 @@ class Case:
 
     @classmethod
     def _connect(cls, db_path: Path, name: str | None = None) -> Case:
+        if db_path.exists() and not os.access(db_path, os.W_OK):
+            return cls._connect_read_only(db_path)
         try:
             conn = sqlite3.connect(db_path, isolation_level=None, timeout=60)
             conn.row_factory = sqlite3.Row
@@ -300,6 +303,10 @@ class Case:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=60000")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.OperationalError as error:
+            if "readonly" in str(error) and db_path.exists():
+                return cls._connect_read_only(db_path)
+            raise InputError(db_path, f"not a readable case database ({error})") from error
         except sqlite3.DatabaseError as error:
             raise InputError(db_path, f"not a readable case database ({error})") from error
         if version > SCHEMA_VERSION:
@@ -318,6 +325,30 @@ class Case:
                     (name or db_path.parent.name, now),
                 )
         return case
+
+    @classmethod
+    def _connect_read_only(cls, db_path: Path) -> Case:
+        """A case on read-only storage: it can be read and verified, not changed.
+
+        Anything that must be recorded in custody (a report, a view) then fails with
+        SQLite's read-only error rather than happening unrecorded. A WAL database in a
+        folder that cannot be written needs ``immutable=1`` (nothing can change it).
+        """
+        last_error: sqlite3.DatabaseError | None = None
+        for mode in ("mode=ro", "immutable=1"):
+            try:
+                conn = sqlite3.connect(f"file:{db_path.resolve()}?{mode}", uri=True, timeout=60)
+                conn.row_factory = sqlite3.Row
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as error:
+                last_error = error
+                continue
+            if version != SCHEMA_VERSION:
+                raise InputError(
+                    db_path, f"case schema {version}; this cosea reads {SCHEMA_VERSION}"
+                )
+            return cls(db_path, conn)
+        raise InputError(db_path, f"not a readable case database ({last_error})")
 
     def close(self) -> None:
         self.conn.close()

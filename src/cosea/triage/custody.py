@@ -12,11 +12,14 @@ an examiner who notes the head hash elsewhere can prove nothing was cut off.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cosea.errors import CoseaError
 from cosea.hashchain import GENESIS, entry_hash, verify_chain
 from cosea.triage.case import Case, utc_now
 
@@ -71,6 +74,32 @@ def append(case: Case, event: str, data: Mapping[str, Any], actor: str | None = 
     if own_transaction:
         conn.execute("COMMIT")
     return digest
+
+
+@contextlib.contextmanager
+def recorded_access(case: Case, what: str) -> Iterator[None]:
+    """Hold the case's write lock around an access that custody must record.
+
+    The lock is taken first, so a case that cannot be written (read-only storage) is
+    refused before anything is shown or written; the caller appends its entry inside.
+    """
+    try:
+        case.conn.execute("BEGIN IMMEDIATE")
+        # A harmless write: on read-only storage this is where it shows.
+        case.conn.execute("UPDATE meta SET value = value WHERE key = 'name'")
+    except sqlite3.OperationalError as error:
+        if case.conn.in_transaction:
+            case.conn.execute("ROLLBACK")
+        raise CoseaError(
+            f"{case.db_path}: {what} must be recorded in the case's chain of custody, and "
+            f"the case cannot be written ({error}); work on a writable copy"
+        ) from None
+    try:
+        yield
+    except BaseException:
+        case.conn.execute("ROLLBACK")
+        raise
+    case.conn.execute("COMMIT")
 
 
 def entries(case: Case) -> list[dict[str, Any]]:

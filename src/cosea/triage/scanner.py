@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import multiprocessing
 import os
 import platform
 import queue
-import sqlite3
 import sys
 import time
 from collections import deque
@@ -242,19 +242,30 @@ class _Writer:
         conn.execute("SAVEPOINT batch")
         try:
             counts = self._apply(messages)
-        except sqlite3.Error:
+        except Exception as error:  # the database refused a record, or a lookup failed
             conn.execute("ROLLBACK TO batch")
             conn.execute("RELEASE batch")
             if len(messages) > 1:
-                for message in messages:  # find the one the database refuses
+                for message in messages:  # find the one that fails
                     self.handle_batch([message])
                 return
             message = messages[0]
             kind = message[0]
             path = message[1]["path"] if kind in {"file", "container"} else str(message[1])
-            self.case.add_error(path, "internal-error", "could not store it", self.scan_id)
+            self.case.add_error(
+                path,
+                "internal-error",
+                f"could not store it ({type(error).__name__}: {error})",
+                self.scan_id,
+            )
             self.errors += 1
             return
+        except BaseException:
+            # Interrupted: a half-stored batch must not be committed on the way out (a
+            # file without its matches would look finished to the next run).
+            conn.execute("ROLLBACK TO batch")
+            conn.execute("RELEASE batch")
+            raise
         conn.execute("RELEASE batch")
         stored, size, top, errors, matches, alerts = counts
         self.stored += stored
@@ -606,10 +617,17 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
             return
 
 
-def _scan_settings(options: ScanOptions, matcher: CaseMatcher) -> dict[str, Any]:
+def _match_signature(lists: list[dict[str, Any]], known: dict[str, Any] | None) -> str:
+    """What the known/match results of a scan depend on: list contents and the filter."""
+    payload = json.dumps({"lists": lists, "known": known}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _scan_settings(options: ScanOptions, matcher: CaseMatcher, signature: str) -> dict[str, Any]:
     from cosea.triage import adapters
 
     return {
+        "match_signature": signature,
         "workers": options.workers,
         "analysis": options.analysis.to_dict(),
         "cluster_threshold": options.cluster_threshold,
@@ -640,7 +658,10 @@ def scan(
     started = time.monotonic()
     try:
         resumed = case.interrupted_scans()
-        settings = _scan_settings(options, matcher)
+        lists_used = matcher.describe()
+        known_used = known.describe() if known is not None else None
+        signature = _match_signature(lists_used, known_used)
+        settings = _scan_settings(options, matcher, signature)
         with case.transaction():
             if case.count("SELECT COUNT(*) FROM custody") == 0:
                 custody.append(case, "case-created", {"case": case.name}, examiner)
@@ -664,8 +685,8 @@ def scan(
                         for s, k in sources
                     ],
                     "settings": settings,
-                    "lists": matcher.describe(),
-                    "known_files": known.describe() if known is not None else None,
+                    "lists": lists_used,
+                    "known_files": known_used,
                     "resumes": resumed,
                 },
                 examiner,
@@ -679,6 +700,9 @@ def scan(
                 f"{len(plan.items):,} file(s) to read ({plan.total_bytes / 1e6:,.1f} MB), "
                 f"{plan.skipped:,} unchanged"
             )
+        rematched = _rematch_unchanged(case, writer, signature)
+        if rematched and console is not None and progress:
+            console.print(f"{rematched:,} unchanged file(s) matched again: the lists changed")
         batches = _batches(plan.items, options)
         if options.workers > 1 and _may_hold_chats(plan, options):
             from cosea.triage.adapters import warm_up_chats
@@ -746,6 +770,44 @@ def source_manifest(case: Case, source: str, scan_id: int | None = None) -> tupl
         lines.append((relative, sha256 if status == "ok" else None))
         total += int(size or 0)
     return folder_manifest(lines), len(lines), total
+
+
+def _rematch_unchanged(case: Case, writer: _Writer, signature: str) -> int:
+    """Known/match results of files not read again, redone from their stored hashes when
+    the lists or the known-files filter differ from those of the scan that stored them."""
+    stale: list[int] = []
+    for scan_id, settings in case.conn.execute("SELECT id, settings FROM scans WHERE id < ?",
+                                                (writer.scan_id,)):  # fmt: skip
+        try:
+            previous = json.loads(settings).get("match_signature")
+        except (TypeError, ValueError):
+            previous = None
+        if previous != signature:
+            stale.append(int(scan_id))
+    if not stale:
+        return 0
+    marks = ",".join("?" for _ in stale)
+    rows = list(
+        case.conn.execute(
+            "SELECT id, path, md5, sha1, sha256, pdq, pdq_quality, pdq_low_quality, type_group "
+            f"FROM files WHERE seen_scan = ? AND scan_id IN ({marks}) AND status = 'ok'",
+            (writer.scan_id, *stale),
+        )
+    )
+    for start in range(0, len(rows), 1000):
+        writer._begin()
+        for row in rows[start : start + 1000]:
+            record = dict(row)
+            label = writer.known.lookup(record) if writer.known is not None else None
+            case.conn.execute(
+                "UPDATE files SET known = ?, known_source = ?, scan_id = ? WHERE id = ?",
+                (1 if label else 0, label, writer.scan_id, row["id"]),
+            )
+            case.conn.execute("DELETE FROM matches WHERE file_id = ?", (row["id"],))
+            for match in writer.matcher.match(record):
+                case.add_match(row["id"], match)
+        writer.maybe_commit(force=True)
+    return len(rows)
 
 
 def _finish(

@@ -56,32 +56,33 @@ def view_file(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """The file's facts; with ``thumbnail``, also a blurred greyscale PNG written there."""
-    facts = file_facts(case, file_id)
-    written = None
-    if thumbnail is not None:
-        if facts.get("type_group") != "image":
-            raise InputError(str(file_id), "only pictures have thumbnails")
-        from cosea.triage.evidence import read_logical
-        from cosea.triage.reports.thumbnails import blurred_pair
+    with custody.recorded_access(case, "a view of a file"):
+        facts = file_facts(case, file_id)
+        written = None
+        if thumbnail is not None:
+            if facts.get("type_group") != "image":
+                raise InputError(str(file_id), "only pictures have thumbnails")
+            from cosea.triage.evidence import read_logical
+            from cosea.triage.reports.thumbnails import blurred_pair
 
-        data = read_logical(facts["path"], expected_sha256=facts.get("sha256"))
-        blurred, _revealed = blurred_pair(data, facts["path"])
-        thumbnail.parent.mkdir(parents=True, exist_ok=True)
-        blurred.save(thumbnail, format="PNG")
-        written = str(thumbnail.resolve())
-    custody.append(
-        case,
-        "file-viewed",
-        {
-            "file_id": file_id,
-            "path": facts["path"],
-            "sha256": facts.get("sha256"),
-            "shown": "metadata and a blurred greyscale thumbnail" if written else "metadata",
-            "thumbnail": written,
-            "reason": reason,
-        },
-        examiner,
-    )
+            data = read_logical(facts["path"], expected_sha256=facts.get("sha256"))
+            blurred, _revealed = blurred_pair(data, facts["path"])
+            thumbnail.parent.mkdir(parents=True, exist_ok=True)
+            blurred.save(thumbnail, format="PNG")
+            written = str(thumbnail.resolve())
+        custody.append(
+            case,
+            "file-viewed",
+            {
+                "file_id": file_id,
+                "path": facts["path"],
+                "sha256": facts.get("sha256"),
+                "shown": "metadata and a blurred greyscale thumbnail" if written else "metadata",
+                "thumbnail": written,
+                "reason": reason,
+            },
+            examiner,
+        )
     if written:
         facts["thumbnail"] = written
     return facts

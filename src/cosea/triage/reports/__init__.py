@@ -48,46 +48,51 @@ def export_report(
         raise InputError(None, f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     from cosea.triage.reports.collect import collect
 
-    data = collect(case)
-    pictures: list[Any] = []
-    problems: list[dict[str, Any]] = []
-    if thumbnails and fmt in {"html", "pdf"}:
-        from cosea.triage.reports.thumbnails import collect_thumbnails
+    with custody.recorded_access(case, "a report export"):
+        data = collect(case)
+        pictures: list[Any] = []
+        problems: list[dict[str, Any]] = []
+        if thumbnails and fmt in {"html", "pdf"}:
+            from cosea.triage.reports.thumbnails import collect_thumbnails
 
-        pictures, problems = collect_thumbnails(case, max_thumbnails)
-    if fmt == "html":
-        from cosea.triage.reports.html import render_html
+            pictures, problems = collect_thumbnails(case, max_thumbnails)
+        if fmt == "html":
+            from cosea.triage.reports.html import render_html
 
-        text = render_html(data, pictures, problems)
-        _write_atomically(out, lambda p: p.write_text(text, encoding="utf-8"))
-    elif fmt == "pdf":
-        from cosea.triage.reports.pdf import render_pdf
+            text = render_html(data, pictures, problems)
+            _write_atomically(out, lambda p: p.write_text(text, encoding="utf-8"))
+        elif fmt == "pdf":
+            from cosea.triage.reports.pdf import render_pdf
 
-        _write_atomically(out, lambda p: render_pdf(data, pictures, p))
-    elif fmt == "json":
-        data["thumbnail_problems"] = problems
-        _write_atomically(
-            out,
-            lambda p: p.write_text(
-                json.dumps(data, indent=2, sort_keys=True, default=str, ensure_ascii=False),
-                encoding="utf-8",
-            ),
-        )
-    else:
-        from cosea.triage.reports.vics import write_vics
+            _write_atomically(out, lambda p: render_pdf(data, pictures, p))
+        elif fmt == "json":
+            data["thumbnail_problems"] = problems
+            _write_atomically(
+                out,
+                lambda p: p.write_text(
+                    json.dumps(data, indent=2, sort_keys=True, default=str, ensure_ascii=False),
+                    encoding="utf-8",
+                ),
+            )
+        else:
+            from cosea.triage.reports.vics import write_vics
 
-        _write_atomically(out, lambda p: write_vics(case, p))
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    record = {
-        "format": fmt,
-        "path": str(out.resolve()),
-        "sha256": digest,
-        "bytes": out.stat().st_size,
-        "thumbnails": bool(pictures),
-        "thumbnail_files": [p.file_id for p in pictures],
-        "custody_head_in_report": data["custody"]["head"],
-    }
-    custody.append(case, "report-exported", record, examiner)
+            _write_atomically(out, lambda p: write_vics(case, p))
+        try:
+            digest = hashlib.sha256(out.read_bytes()).hexdigest()
+            record = {
+                "format": fmt,
+                "path": str(out.resolve()),
+                "sha256": digest,
+                "bytes": out.stat().st_size,
+                "thumbnails": bool(pictures),
+                "thumbnail_files": [p.file_id for p in pictures],
+                "custody_head_in_report": data["custody"]["head"],
+            }
+            custody.append(case, "report-exported", record, examiner)
+        except BaseException:
+            out.unlink(missing_ok=True)  # an export not in custody must not exist
+            raise
     return record
 
 
