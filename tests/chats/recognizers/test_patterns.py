@@ -103,6 +103,90 @@ VARIANTS = [
 ]
 
 
+# Other phrasings of the same techniques (English chat style), kept as regression checks.
+PARAPHRASES = [
+    ("T0101", "btw whats ur age"),
+    ("T0101", "u look young, what grade r u in"),
+    ("T0102", "what city do u live in"),
+    ("T0102", "wat school u at"),
+    ("T0103", "anyone else home with u?"),
+    ("T0103", "do ur parents go thru ur phone"),
+    ("T0104", "u seem kinda lonely, do u have friends"),
+    ("T0301", "ur honestly gorgeous"),
+    ("T0301", "u seem so grown up for ur age"),
+    ("T0302", "i can send u a steam card"),
+    ("T0302", "ill get u vbucks"),
+    ("T0303", "ur the only one who gets me"),
+    ("T0304", "ur my gf now ok"),
+    ("T0304", "i love u so much"),
+    ("T0401", "this stays between u and me"),
+    ("T0401", "dont let ur parents see this chat"),
+    ("T0401", "keep our chats secret"),
+    ("T0402", "ur mom is so controlling"),
+    ("T0403", "whats ur snap"),
+    ("T0403", "hit me up on telegram"),
+    ("T0501", "r u a virgin"),
+    ("T0502", "all the girls ur age do it"),
+    ("T0601", "send a pic of urself"),
+    ("T0601", "can i get a selfie"),
+    ("T0602", "go live for me"),
+    ("T0602", "hop on facetime"),
+    ("T0603", "ill show u mine if u show me urs"),
+    ("T0604", "take a pic holding a note with todays date"),
+    ("T0701", "ill leak ur pics"),
+    ("T0701", "ur friends will see everything"),
+    ("T0702", "send me 100 bucks"),
+    ("T0702", "i want $50 in amazon cards"),
+    ("T0703", "i want another video"),
+    ("T0704", "u got 5 mins"),
+    ("T0704", "hurry up"),
+    ("T0705", "if u block me ill kill myself"),
+    ("T0801", "wanna hang out irl"),
+    ("T0801", "we should meet up"),
+    ("T0802", "ill get u an uber"),
+    ("T0901", "wipe our messages"),
+    ("T0902", "use a burner account"),
+    ("T1001", "ill pay for ur pics"),
+    ("T1003", "bring ur friends too"),
+    ("T0101", "u in high school yet?"),
+    ("T0101", "how old r u really"),
+    ("T0102", "where abouts do u live"),
+    ("T0103", "is ur mom around rn"),
+    ("T0103", "can ur parents see ur dms"),
+    ("T0301", "u have such a pretty face"),
+    ("T0301", "ur way more mature than girls my age"),
+    ("T0302", "i'll send u some money for new clothes"),
+    ("T0303", "i'm always here for u no matter what"),
+    ("T0304", "i think im falling for u"),
+    ("T0401", "dont say anything to ur dad about this"),
+    ("T0401", "no one can know about us"),
+    ("T0402", "ur parents dont care about u like i do"),
+    ("T0403", "lets go to snap"),
+    ("T0403", "dm me on insta"),
+    ("T0501", "have u ever kissed anyone"),
+    ("T0601", "can u send a photo of urself"),
+    ("T0601", "show me a pic of u"),
+    ("T0602", "turn on ur webcam"),
+    ("T0603", "i'll go first then u send one"),
+    ("T0701", "i'll send these to ur school"),
+    ("T0701", "everyone at ur school is gonna see this"),
+    ("T0702", "pay up or else"),
+    ("T0702", "send me a 50 dollar gift card"),
+    ("T0703", "i want more videos"),
+    ("T0704", "u have an hour"),
+    ("T0705", "dont leave me or ill hurt myself"),
+    ("T0801", "can we meet this weekend"),
+    ("T0802", "i'll drive to ur town"),
+    ("T0901", "delete all our messages now"),
+    ("T0902", "get a vpn first"),
+    ("T0104", "do u get along with ur parents"),
+    ("T0202", "im a casting agent"),
+    ("T0203", "they banned my old account lol"),
+    ("T0502", "its normal everyone does it"),
+    ("T1003", "does ur sister want to join"),
+]
+
+
 @pytest.mark.parametrize(
     ("language", "technique", "text"),
     [(lang, t, text) for lang, rows in PHRASES.items() for t, text in rows],
@@ -115,6 +199,11 @@ def test_phrase_per_tactic_and_language(
 
 @pytest.mark.parametrize(("technique", "text"), VARIANTS)
 def test_typo_and_leet_variants(registry: RecognizerRegistry, technique: str, text: str) -> None:
+    assert technique in techniques(registry, text)
+
+
+@pytest.mark.parametrize(("technique", "text"), PARAPHRASES)
+def test_paraphrases(registry: RecognizerRegistry, technique: str, text: str) -> None:
     assert technique in techniques(registry, text)
 
 
