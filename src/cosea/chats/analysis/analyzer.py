@@ -18,7 +18,7 @@ list it has handed out, so an earlier assessment never changes afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -185,7 +185,7 @@ class ConversationAnalyzer:
         self.clearances: list[dict[str, Any]] = []
         self.last_message_id: str | None = None
         self._vector: list[float] | None = None
-        self._dirty = True
+        self._dirty = False  # nothing seen yet; the risk below is the model's prior
         self._assessment: Assessment | None = None
         self._empty_techniques: dict[str, list[str]] = {}
         self._empty_evidence: list[Evidence] = []
@@ -357,11 +357,16 @@ class ConversationAnalyzer:
         sender = self._person(message.sender)
         if sender is not None:
             sender.messages += 1
+        hits, signals = recognition.hits, recognition.signals
+        if not hits and not signals:  # most messages: nothing found
+            self.last_hits = []
+            self._refresh(message.id, (), None)
+            return
         findings: list[tuple[_Person, Evidence]] = []
         self.last_hits = []
-        if recognition.hits and sender is not None:
+        if hits and sender is not None:
             best: dict[str, TechniqueHit] = {}
-            for hit in recognition.hits:
+            for hit in hits:
                 seen = best.get(hit.technique_id)
                 if seen is None or hit.confidence > seen.confidence:
                     best[hit.technique_id] = hit
@@ -370,7 +375,7 @@ class ConversationAnalyzer:
                 kept = self._add_hit(sender, hit.technique_id, hit.confidence, message.id, hit)
                 if kept is not None:
                     findings.append((sender, kept))
-        for signal in recognition.signals:
+        for signal in signals:
             # a signal that came with its own hit on this message is context only
             counted = signal.participant == message.sender and any(
                 h.technique_id == signal.technique_id for h in self.last_hits
@@ -470,7 +475,7 @@ class ConversationAnalyzer:
     def _refresh(
         self,
         message_id: str | None,
-        findings: list[tuple[_Person, Evidence]],
+        findings: Sequence[tuple[_Person, Evidence]],
         before: float | None = None,
     ) -> None:
         if self._dirty:
