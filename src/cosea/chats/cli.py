@@ -162,7 +162,9 @@ def analyze_command(
 
     def predictions() -> Any:
         task = progress.add_task("analyse", total=None, conversations=0, messages=0, alerts=0)
-        pairs = stream_messages(files, reader=reader, strict=strict, report=report, **options)
+        pairs = stream_messages(
+            files, reader=reader, strict=strict, report=report, ends=True, **options
+        )
         for n, assessment in enumerate(
             analyze_stream(pairs, risk_model, grouped=grouped, stats=stats), start=1
         ):

@@ -96,9 +96,75 @@ def read_labelled(paths: Iterable[str | Path], **options: Any) -> list[Conversat
 
 
 def load_gold(paths: Iterable[str | Path] | str | Path) -> list[GoldConversation]:
-    if isinstance(paths, str | Path):
-        paths = [paths]
-    return [GoldConversation.from_conversation(c) for c in read_labelled(paths)]
+    """Gold conversations: labelled conversations, or label-only JSON lines.
+
+    Label-only lines (``{"id": ..., "label": {...}}``, as ``cosea.chats.io.pan12_gold``
+    writes them for the PAN12 predator list) carry no messages: conversation,
+    class and suspect measures are computed; alert delays need the messages.
+    """
+    paths = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    gold: list[GoldConversation] = []
+    labelled: list[Path] = []
+    for path in paths:
+        if _label_only(path):
+            gold.extend(_read_label_lines(path))
+        else:
+            labelled.append(path)
+    if labelled:
+        gold.extend(GoldConversation.from_conversation(c) for c in read_labelled(labelled))
+    return gold
+
+
+def _first_record(path: Path) -> Any:
+    from cosea.chats.io.base import open_text
+
+    if not path.is_file():
+        return None
+    try:
+        with open_text(path) as handle:
+            for line in handle:
+                if line.strip():
+                    return json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _label_only(path: Path) -> bool:
+    first = _first_record(path)
+    return isinstance(first, dict) and "label" in first and "messages" not in first
+
+
+def _read_label_lines(path: Path) -> list[GoldConversation]:
+    from cosea.chats.io.base import open_text
+
+    gold = []
+    with open_text(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(path, f"not JSON ({error.msg})", line=number) from None
+            label = record.get("label") if isinstance(record, dict) else None
+            if (
+                not isinstance(label, dict)
+                or label.get("class") not in CLASSES
+                or "id" not in record
+            ):
+                raise InputError(path, "a gold line needs an id and label.class", line=number)
+            gold.append(
+                GoldConversation(
+                    id=str(record["id"]),
+                    cls=label["class"],
+                    offender=label.get("offender"),
+                    first_risk_message=label.get("first_risk_message"),
+                    techniques={k: list(v) for k, v in (label.get("techniques") or {}).items()},
+                    message_ids=[],
+                )
+            )
+    return gold
 
 
 def load_predictions(path: str | Path) -> list[dict[str, Any]]:
@@ -177,7 +243,7 @@ def evaluate(
     tp = fp = fn = tn = 0
     class_right = suspect_right = risky_total = 0
     delays: list[int] = []
-    early = missed = no_alert_message = 0
+    early = missed = no_alert_message = unmeasurable = 0
     latency_ks: list[int] = []
     technique_counts: dict[str, list[int]] = {}
     micro = [0, 0, 0]
@@ -192,7 +258,9 @@ def evaluate(
             if predicted_risky:
                 tp += 1
                 alert_index = g.index(p.get("alert_message"))
-                if alert_index is None:
+                if not g.message_ids:
+                    unmeasurable += 1  # label-only gold: no message order to measure in
+                elif alert_index is None:
                     no_alert_message += 1
                 else:
                     first = g.index(g.first_risk_message)
@@ -220,7 +288,7 @@ def evaluate(
     precision, recall = _safe_div(tp, tp + fp), _safe_div(tp, tp + fn)
     f05 = _safe_div(1.25 * precision * recall, 0.25 * precision + recall)
     f1 = _safe_div(2 * precision * recall, precision + recall)
-    risky_lengths = [len(g.message_ids) for g in gold if g.risky]
+    risky_lengths = [len(g.message_ids) for g in gold if g.risky and g.message_ids]
     if latency_p is None:
         typical = median(risky_lengths) if risky_lengths else 2
         latency_p = math.log(3) / max(1.0, typical - 1)
@@ -258,9 +326,10 @@ def evaluate(
             "before_first_risky": early,
             "missed": missed,
             "without_alert_message": no_alert_message,
+            "not_measurable": unmeasurable,
         },
         "latency_f1": {
-            "f_latency": f1 * speed,
+            "f_latency": f1 * speed if penalties or not unmeasurable else None,
             "f1": f1,
             "speed": speed,
             "p": latency_p,
@@ -368,7 +437,10 @@ def print_report(report: dict[str, Any], console: Any, title: str = "Evaluation"
         ("alert delay p90 (messages)", "-" if delay["p90"] is None else f"{delay['p90']:.1f}"),
         ("alerts before the first risky message", str(delay["before_first_risky"])),
         ("risky conversations missed", str(delay["missed"])),
-        (f"latency-weighted F1 (eSPD, p={latency['p']:.4f})", pct(latency["f_latency"])),
+        (
+            f"latency-weighted F1 (eSPD, p={latency['p']:.4f})",
+            "-" if latency["f_latency"] is None else pct(latency["f_latency"]),
+        ),
         ("  speed", pct(latency["speed"])),
         ("technique micro precision", pct(micro["precision"])),
         ("technique micro recall", pct(micro["recall"])),

@@ -179,3 +179,61 @@ def test_gold_without_labels_is_refused(tmp_path):
     path.write_text(json.dumps(record) + "\n", encoding="utf-8")
     with pytest.raises(InputError, match="label"):
         load_gold(path)
+
+
+def test_label_only_gold_lines_as_pan12_gold_writes_them(tmp_path, pred_file):
+    lines = [
+        {"id": "g1", "label": {"class": "grooming", "offender": "u2"}},
+        {"id": "g2", "label": {"class": "grooming", "offender": "u1"}},
+        {"id": "b1", "label": {"class": "benign", "offender": None}},
+        {"id": "b2", "label": {"class": "benign", "offender": None}},
+    ]
+    gold_path = tmp_path / "pan12-gold.jsonl"
+    gold_path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    report = evaluate(load_gold(gold_path), load_predictions(pred_file))
+    conv = report["conversation"]
+    assert (conv["tp"], conv["fp"], conv["fn"], conv["tn"]) == (2, 1, 0, 1)
+    assert conv["suspect_accuracy"] == 0.5
+    assert report["alert_delay"]["not_measurable"] == 2
+    assert report["alert_delay"]["median"] is None
+    assert report["latency_f1"]["f_latency"] is None
+    bad = tmp_path / "bad-gold.jsonl"
+    bad.write_text('{"id": "x", "label": {"class": "benign"}}\n{"id": "y", "label": {}}\n')
+    with pytest.raises(InputError, match="label.class") as caught:
+        load_gold(bad)
+    assert caught.value.line == 2
+
+
+def test_pan12_corpus_end_to_end(tmp_path):
+    """PAN12 XML + predator list -> analyze -> eval, as the io docs describe."""
+    from typer.testing import CliRunner
+
+    from cosea.chats.io import pan12_gold
+    from cosea.cli import app
+
+    texts = ["hey", "how old r u", "13", "ur so mature for ur age", "dont tell ur parents"]
+    xml = tmp_path / "corpus.xml"
+    xml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<conversations><conversation id="c1">'
+        + "".join(
+            f'<message line="{i + 1}"><author>{"pred1" if i % 2 == 0 else "kid1"}</author>'
+            f"<time>10:0{i}</time><text>{t}</text></message>"
+            for i, t in enumerate(texts)
+        )
+        + '</conversation><conversation id="c2"><message line="1"><author>a</author>'
+        "<time>11:00</time><text>gg</text></message></conversation></conversations>\n",
+        encoding="utf-8",
+    )
+    predators = tmp_path / "predators.txt"
+    predators.write_text("pred1\n", encoding="utf-8")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps(x) + "\n" for x in pan12_gold(xml, predators)))
+    runner = CliRunner()
+    out = tmp_path / "pred.jsonl"
+    assert runner.invoke(app, ["chats", "analyze", str(xml), "--out", str(out)]).exit_code == 0
+    result = runner.invoke(
+        app, ["chats", "eval", "--gold", str(gold), "--pred", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["conversations"] == 2 and report["risky"] == 1
