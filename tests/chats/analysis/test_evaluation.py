@@ -199,7 +199,7 @@ def test_label_only_gold_lines_as_pan12_gold_writes_them(tmp_path, pred_file):
     assert report["latency_f1"]["f_latency"] is None
     bad = tmp_path / "bad-gold.jsonl"
     bad.write_text('{"id": "x", "label": {"class": "benign"}}\n{"id": "y", "label": {}}\n')
-    with pytest.raises(InputError, match="label.class") as caught:
+    with pytest.raises(InputError, match=r"label\.class") as caught:
         load_gold(bad)
     assert caught.value.line == 2
 
