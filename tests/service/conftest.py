@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from postgres_server import PostgresServer, find_postgres_bin
-from service_testkit import Service, make_service
+from service_testkit import Service, close_service, make_service
 
 
 def in_ci() -> bool:
@@ -70,7 +70,7 @@ def database_url(request: pytest.FixtureRequest, cosea_home: Path) -> Iterator[s
 def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
     built = make_service(database_url, tmp_path)
     yield built
-    built.client.close()
+    close_service(built)
 
 
 @pytest.fixture
@@ -85,4 +85,4 @@ def service_factory(database_url: str, tmp_path: Path) -> Any:
 
     yield build
     for built in made:
-        built.client.close()
+        close_service(built)

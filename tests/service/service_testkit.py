@@ -130,3 +130,11 @@ def make_service(database_url: str, tmp_path: Path, **config: Any) -> Service:
     app = create_app(ServiceConfig(**options))
     client = TestClient(app, base_url="http://127.0.0.1")
     return Service(app=app, runtime=app.state.runtime, client=client)
+
+
+def close_service(service: Service) -> None:
+    service.client.close()
+    service.runtime.writer.stop()
+    if service.runtime.dispatcher is not None:
+        service.runtime.dispatcher.stop()
+        service.runtime.dispatcher = None

@@ -337,7 +337,7 @@ def test_health_and_readiness(service):
     ready = service.client.get("/readyz")
     assert ready.status_code == 200
     checks = ready.json()["checks"]
-    assert checks["database"]["ok"] and "service0001" in checks["database"]["migrations"]
+    assert checks["database"]["ok"] and "service0002" in checks["database"]["migrations"]
     assert checks["hash_index"]["ok"]
 
 
@@ -349,3 +349,42 @@ def test_openapi_and_docs_are_served_offline(service):
     assert "/static/swagger_ui/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower()
     assert service.client.get("/static/swagger_ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_long_conversation_across_two_workers_matches_one_pass(service_factory):
+    """Past several checkpoints, messages alternating between two workers (each with its
+    own cached analyser), timestamps in a non-UTC zone: the same result as one pass."""
+    workers = [service_factory(), service_factory()]
+    headers = workers[0].key(["messages:write"])
+    pairs = (BENIGN_MESSAGES * 10 + RISKY_MESSAGES) * 2
+    body = [
+        {
+            "id": f"m{i + 1}",
+            "from": sender if sender in {"u1", "u2"} else ("u1" if i % 2 else "u2"),
+            "text": text,
+            "ts": f"2026-03-02T{(i // 60) % 24:02d}:{i % 60:02d}:00+02:00",
+        }
+        for i, (sender, text) in enumerate(pairs)
+    ]
+    last = None
+    for index, message in enumerate(body):
+        last = (
+            workers[index % 2]
+            .client.post(
+                "/v1/conversations/long/messages",
+                json={"messages": [message], "participants": PARTICIPANTS},
+                headers=headers,
+            )
+            .json()["assessment"]
+        )
+    conversation = Conversation(
+        id="long",
+        participants=[Participant.from_dict(p) for p in PARTICIPANTS],
+        messages=[Message.from_dict(m, "long") for m in body],
+        platform="plat",
+    )
+    batch = workers[0].runtime.analyzers.analyze(conversation).to_dict()
+    for key in ("class", "suspect", "stage", "tactics_seen", "alert", "alert_message", "context"):
+        assert last[key] == batch[key], key
+    assert abs(last["risk"] - batch["risk"]) < 1e-6
+    assert last["messages_seen"] == len(body)

@@ -312,7 +312,11 @@ def decide(
             update(_alert).where(_alert.c.id == alert_id).values(state=new_state, decided_at=now)
         )
         if action == "dismiss" and row.conversation_id is not None:
-            _clear_conversation_alert(runtime, connection, row.conversation_id, principal, reason)
+            from cosea.service.conversations import clear_conversation_alert
+
+            clear_conversation_alert(
+                runtime, connection, row.conversation_id, principal.actor, reason
+            )
         audit.append(
             connection,
             actor=principal.actor,
@@ -349,43 +353,6 @@ def decide(
         "decided_by": principal.actor,
         "decided_at": iso(now),
     }
-
-
-def _clear_conversation_alert(
-    runtime: ServiceRuntime,
-    connection: Connection,
-    conversation_pk: int,
-    principal: Principal,
-    reason: str,
-) -> None:
-    """A dismissal clears the analyser's raised alert (it stays raised until a reviewer clears
-    it); the conversation no longer has a live alert, so a new one opens if risk rises again."""
-    from cosea.service.models import AnalyzerState
-
-    state_table = AnalyzerState.__table__
-    connection.execute(update(_conv).where(_conv.c.id == conversation_pk).values(alert_id=None))
-    state = connection.execute(
-        select(state_table.c.version, state_table.c.state, state_table.c.engine).where(
-            state_table.c.conversation_id == conversation_pk
-        )
-    ).first()
-    if state is None or state.state is None or state.engine != runtime.analyzers.name:
-        return
-    try:
-        analyzer = runtime.analyzers.restore(state.state)
-    except (CoseaError, KeyError, ValueError, TypeError):
-        return
-    analyzer.clear_alert(principal.actor, reason)
-    connection.execute(
-        update(state_table)
-        .where(state_table.c.conversation_id == conversation_pk)
-        .values(
-            version=state.version + 1,
-            state=runtime.analyzers.dump(analyzer),
-            updated_at=utcnow(),
-        )
-    )
-    runtime.analyzer_cache.drop(conversation_pk)
 
 
 def hold(runtime: ServiceRuntime, principal: Principal, alert_id: int, case: str) -> dict[str, Any]:

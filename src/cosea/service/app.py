@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -166,6 +167,7 @@ def create_app(
             if runtime.dispatcher is not None:
                 runtime.dispatcher.stop()
                 runtime.dispatcher = None
+            runtime.writer.stop()
 
     app = FastAPI(
         title="cosea service",
@@ -218,6 +220,17 @@ def create_app(
     return app
 
 
+@functools.cache
+def _migration_heads() -> frozenset[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("cosea.storage") / "migrations"))
+    config.set_main_option("path_separator", "os")
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
 def readiness(runtime: ServiceRuntime) -> dict[str, dict[str, Any]]:
     checks: dict[str, dict[str, Any]] = {}
     try:
@@ -227,10 +240,13 @@ def readiness(runtime: ServiceRuntime) -> dict[str, dict[str, Any]]:
                 row[0]
                 for row in connection.execute(text("SELECT version_num FROM alembic_version"))
             }
+        expected = _migration_heads()
+        missing = sorted(expected - heads)
         checks["database"] = {
-            "ok": "service0001" in heads or any(h.startswith("service") for h in heads),
+            "ok": not missing,
             "dialect": runtime.engine.dialect.name,
             "migrations": sorted(heads),
+            **({"not_applied": missing} if missing else {}),
         }
     except Exception as error:  # readiness reports; it never raises
         checks["database"] = {"ok": False, "error": str(error)}

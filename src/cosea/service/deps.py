@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
@@ -15,6 +15,10 @@ from cosea.service.security import Principal
 SESSION_COOKIE = "cosea_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def runtime_dependency(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
 
 
 def runtime_of(request: Request) -> ServiceRuntime:
@@ -94,10 +98,15 @@ def authenticate(request: Request) -> Principal:
     return principal
 
 
-def require(*permissions: str) -> Callable[[Request], Principal]:
-    """A dependency that lets the request through only with every one of ``permissions``."""
+def require(*permissions: str) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency that lets the request through only with every one of ``permissions``.
 
-    def dependency(request: Request) -> Principal:
+    It is ``async`` so FastAPI runs it on the event loop: a sync dependency costs a
+    thread hop per request. Its work is a cache look-up; it reads the database only
+    when a key's cache entry expires or for a console session (one indexed row).
+    """
+
+    async def dependency(request: Request) -> Principal:
         principal = authenticate(request)
         missing = [p for p in permissions if not principal.can(p)]
         if missing:

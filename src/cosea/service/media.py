@@ -306,7 +306,7 @@ def _lock_conversation(
     row = connection.execute(
         update(_conv)
         .where(_conv.c.platform == platform, _conv.c.external_id == external_id)
-        .values(updated_at=now)
+        .values(updated_at=now, revision=_conv.c.revision + 1)
         .returning(_conv.c.id, _conv.c.alert_id)
     ).first()
     if row is not None:
@@ -318,6 +318,7 @@ def _lock_conversation(
             external_id=external_id,
             participants=[],
             message_count=0,
+            revision=0,
             risk=0.0,
             cls="benign",
             created_at=now,

@@ -92,6 +92,8 @@ class ServiceConversation(Base):
     participants: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every write, so optimistic writers can tell nobody wrote since they read.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     risk: Mapped[float] = mapped_column(Float, default=0.0)
     cls: Mapped[str] = mapped_column(String(16), default="benign")
     stage: Mapped[str | None] = mapped_column(String(8), nullable=True)
@@ -103,7 +105,10 @@ class ServiceConversation(Base):
 
 
 class AnalyzerState(Base):
-    """The streaming analyser's state for one conversation, as JSON; ``version`` counts updates."""
+    """A checkpoint of the streaming analyser for one conversation (JSON state covering the
+    first ``position`` messages; the rest are replayed from ``service_messages``).
+    ``version`` changes when the state changes outside the message log (a reviewer
+    clearing the alert), which invalidates analysers cached by other workers."""
 
     __tablename__ = "service_analyzer_state"
 
@@ -111,6 +116,7 @@ class AnalyzerState(Base):
         ForeignKey("service_conversations.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     engine: Mapped[str] = mapped_column(String(32))
     state: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
@@ -123,6 +129,7 @@ class StoredMessage(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "external_id", name="uq_service_msg_ext"),
         Index("ix_service_messages_received", "received_at"),
+        Index("ix_service_messages_conv_pos", "conversation_id", "position"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -132,7 +139,8 @@ class StoredMessage(Base):
     external_id: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer)
     sender: Mapped[str] = mapped_column(String(200))
-    ts: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    ts: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # UTC
+    ts_offset: Mapped[int | None] = mapped_column(Integer, nullable=True)  # minutes; None: naive
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     attachments: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     techniques: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)

@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, or_, select, update
 
 from cosea.service import audit
 from cosea.service.models import (
+    AnalyzerState,
     ConsoleSession,
     MediaRecord,
     ServiceAlert,
@@ -32,6 +33,7 @@ _conv = ServiceConversation.__table__
 _alert = ServiceAlert.__table__
 _media = MediaRecord.__table__
 _sessions = ConsoleSession.__table__
+_state = AnalyzerState.__table__
 HOLDING_STATES = ("open", "confirmed", "escalated")
 
 
@@ -61,6 +63,33 @@ def _conversation_held(conversation_column: Any) -> Any:
     return or_(alert_holds, case_holds)
 
 
+def _checkpoint_now(runtime: Any, connection: Any, conversation_pk: int) -> None:
+    from cosea.service.conversations import _LOCK_BY_ID, load_analyzer, save_checkpoint
+
+    locked = connection.execute(_LOCK_BY_ID, {"p_id": conversation_pk, "p_now": utcnow()}).one()
+    participants = locked.participants
+    if isinstance(participants, str):
+        import json
+
+        participants = json.loads(participants)
+    analyzer, version, _position = load_analyzer(
+        runtime,
+        connection,
+        conversation_pk,
+        locked.message_count,
+        (locked.external_id, locked.platform, participants or [], locked.language),
+    )
+    save_checkpoint(
+        runtime,
+        connection,
+        conversation_pk,
+        analyzer,
+        version=version,
+        position=locked.message_count,
+    )
+    runtime.analyzer_cache.drop(conversation_pk)
+
+
 def purge(
     runtime: Any,
     *,
@@ -77,6 +106,12 @@ def purge(
         _msg.c.received_at < cutoff,
         _msg.c.text.is_not(None),
         ~_conversation_held(_msg.c.conversation_id),
+    )
+    # Messages after the analyser's checkpoint are replayed to continue the analysis, so
+    # their conversations get a fresh checkpoint before any of that text goes.
+    after_checkpoint = exists().where(
+        _state.c.conversation_id == _msg.c.conversation_id,
+        _msg.c.position >= _state.c.position,
     )
     media_filter = and_(
         _media.c.received_at < cutoff,
@@ -98,6 +133,15 @@ def purge(
         report = PurgeReport(cutoff, len(message_ids), len(media_rows), len(expired), dry_run)
         if dry_run:
             return report
+        needing = (
+            connection.execute(
+                select(_msg.c.conversation_id).where(message_filter, after_checkpoint).distinct()
+            )
+            .scalars()
+            .all()
+        )
+        for conversation_pk in needing:
+            _checkpoint_now(runtime, connection, conversation_pk)
         for start in range(0, len(message_ids), 900):
             chunk = message_ids[start : start + 900]
             connection.execute(

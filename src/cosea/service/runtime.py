@@ -4,20 +4,28 @@ caches, rate-limit buckets, the pseudonymiser and the webhook dispatcher.
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows; SQLite's own locking still applies
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cosea.service import audit
-from cosea.service.analysis import AnalyzerEngine, StreamingAnalyzer
+from cosea.service.analysis import AnalyzerEngine
 from cosea.service.config import ServiceConfig
+from cosea.service.conversations import AnalyzerCache, ConversationTurns, WriteBatcher
 from cosea.service.models import ApiKey, ServiceSetting
 from cosea.service.pseudonyms import Pseudonymizer
 from cosea.service.ratelimit import TokenBuckets
@@ -70,31 +78,34 @@ class _CachedKey:
     fetched: float
 
 
-class AnalyzerCache:
-    """Recently used analysers by conversation, valid only for the state version they hold."""
+class WriteGate:
+    """Serialises the hot path's write transactions across worker processes on SQLite.
 
-    def __init__(self, size: int = 4096) -> None:
-        self._items: OrderedDict[int, tuple[int, StreamingAnalyzer]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
+    SQLite lets one writer in at a time; a writer that finds the database locked
+    sleeps in steps of milliseconds before trying again, which wastes most of the
+    lock's capacity when transactions last a fraction of a millisecond. Waiting on
+    an advisory file lock instead hands the database over the moment it is free.
+    PostgreSQL has row locks and needs none of this.
+    """
 
-    def get(self, conversation_id: int, version: int) -> StreamingAnalyzer | None:
-        with self._lock:
-            item = self._items.pop(conversation_id, None)
-        if item is None or item[0] != version:
-            return None
-        return item[1]
+    def __init__(self, engine: Engine) -> None:
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        if database and database != ":memory:" and fcntl is not None:
+            self._fd = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
 
-    def put(self, conversation_id: int, version: int, analyzer: StreamingAnalyzer) -> None:
-        with self._lock:
-            self._items[conversation_id] = (version, analyzer)
-            self._items.move_to_end(conversation_id)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def drop(self, conversation_id: int) -> None:
-        with self._lock:
-            self._items.pop(conversation_id, None)
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        if self._fd is None:
+            yield
+            return
+        with self._thread_lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class ServiceRuntime:
@@ -113,6 +124,9 @@ class ServiceRuntime:
         self._last_used_written: dict[int, float] = {}
         self.matchers: Any = None  # set by cosea.service.media on first use
         self.dispatcher: Any = None
+        self.write_gate = WriteGate(self.engine)
+        self.writer = WriteBatcher(self)
+        self.conversation_turns = ConversationTurns()
 
     # -- settings an admin may change at run time ----------------------------------
     def retention_days(self) -> float:

@@ -254,6 +254,10 @@ def upgrade() -> None:
         sa.Column("key", sa.String(100), primary_key=True),
         sa.Column("value", sa.JSON(), nullable=True),
     )
+    # The audit chain's head exists from the start, so appending never has to create it.
+    op.execute(
+        "INSERT INTO service_audit_head (id, seq, last_hash) VALUES (1, 0, '" + "0" * 64 + "')"
+    )
     _make_audit_log_append_only()
 
 
