@@ -156,7 +156,6 @@ def _pin_one_core() -> None:
 def run_analyser(path: Path, semantic: bool) -> dict:
     from cosea.chats.analysis import StreamStats, analyze_stream
     from cosea.chats.io import ReadReport, stream_messages
-
     from cosea.chats.model import default_model
     from cosea.chats.recognizers import default_registry
 
