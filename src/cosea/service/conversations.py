@@ -700,6 +700,7 @@ class WriteBatcher:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._connection: Connection | None = None
 
     def submit(self, job: Callable[[Connection, Any], Any]) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -723,6 +724,14 @@ class WriteBatcher:
             self._thread = None
 
     def _loop(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _serve(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -740,6 +749,11 @@ class WriteBatcher:
             try:
                 self._write(batch)
             except BaseException as error:  # the whole batch failed (e.g. the disk)
+                # A broken connection is not reused; the next batch opens a fresh one.
+                if self._connection is not None:
+                    self._connection.invalidate()
+                    self._connection.close()
+                    self._connection = None
                 for _job, future in batch:
                     if not future.done():
                         future.set_exception(error)
@@ -747,7 +761,11 @@ class WriteBatcher:
     def _write(self, batch: list[tuple[Any, concurrent.futures.Future[Any]]]) -> None:
         runtime = self.runtime
         outcomes: list[tuple[Any, Any, BaseException | None]] = []
-        with runtime.write_gate(), runtime.engine.connect() as connection:
+        if self._connection is None:
+            # The writer keeps its connection: no pool check-out and ping per batch.
+            self._connection = runtime.engine.connect()
+        connection = self._connection
+        with runtime.write_gate():
             dbapi = connection.connection
             cursor = dbapi.cursor()
             if connection.dialect.name == "sqlite":
