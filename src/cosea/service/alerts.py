@@ -78,10 +78,10 @@ def _scope(query: Any, principal: Principal) -> Any:
 
 
 def summary(runtime: ServiceRuntime, principal: Principal, row: Any) -> dict[str, Any]:
-    pseudo = principal.sees_pseudonyms_only or principal.kind == "apikey"
     conversation = getattr(row, "conv_external_id", None)
     suspect = row.suspect
-    if pseudo and principal.kind != "apikey":
+    # Platforms see their own identifiers; analysts, who need patterns, not people, pseudonyms.
+    if principal.sees_pseudonyms_only:
         conversation = runtime.pseudonymize.conversation(row.platform, conversation)
         suspect = runtime.pseudonymize.participant(row.platform, suspect)
     return {
@@ -392,7 +392,7 @@ def export_alerts(runtime: ServiceRuntime, principal: Principal, query: AlertQue
     out = []
     for item in page["items"]:
         platform = item["platform"]
-        if principal.kind == "apikey" or not principal.sees_pseudonyms_only:
+        if not principal.sees_pseudonyms_only:  # analysts' listings are pseudonymised already
             item["conversation"] = runtime.pseudonymize.conversation(platform, item["conversation"])
             item["suspect"] = runtime.pseudonymize.participant(platform, item["suspect"])
         out.append(item)

@@ -251,12 +251,7 @@ def readiness(runtime: ServiceRuntime) -> dict[str, dict[str, Any]]:
     except Exception as error:  # readiness reports; it never raises
         checks["database"] = {"ok": False, "error": str(error)}
     info = runtime.analyzers.info
-    checks["analyzer"] = {
-        "ok": True,
-        "engine": info.name,
-        "model": info.model_id,
-        **({"note": info.problem} if info.problem else {}),
-    }
+    checks["analyzer"] = {"ok": True, "engine": info.name, "model": info.model_id}
     try:
         from cosea.service.media import MatcherCache
 
