@@ -138,7 +138,6 @@ def analyze_command(
     from rich.table import Table
 
     from cosea.chats.analysis import StreamStats, analyze_stream
-    from cosea.chats.analysis.tactics import stage_label
     from cosea.chats.io import ReadReport, stream_messages
 
     console = Console(stderr=True)
@@ -176,7 +175,7 @@ def analyze_command(
                     "risk": assessment.risk,
                     "suspect": assessment.suspect,
                     "alert_message": assessment.alert_message,
-                    "stage": stage_label(assessment.stage),
+                    "stage": assessment.stage or "-",
                     "reasons": [r.reason for r in reasons],
                 }
                 entry = (assessment.risk, -n, summary)
@@ -197,8 +196,9 @@ def analyze_command(
     _print_skipped(report, console)
     if alerts:
         table = Table(title=f"Alerts ({stats.alerts} of {stats.conversations} conversations)")
-        for column in ("conversation", "class", "risk", "suspect", "alert at", "stage", "reasons"):
-            table.add_column(column, justify="right" if column == "risk" else "left")
+        for column in ("conversation", "class", "risk", "suspect", "alert at", "stage"):
+            table.add_column(column, justify="right" if column == "risk" else "left", no_wrap=True)
+        table.add_column("strongest reasons", ratio=1)
         for risk, _, row in sorted(alerts, key=lambda e: (-e[0], -e[1])):
             table.add_row(
                 escape(row["id"]),
