@@ -9,6 +9,7 @@ import pytest
 from analysis_helpers import GROOMING, hand_model, lower, make_conversation
 
 from cosea.chats.analysis import (
+    FEATURE_NAMES,
     MAX_EVIDENCE,
     ConversationAnalyzer,
     analyze_conversation,
@@ -246,3 +247,19 @@ def test_batch_context_fan_out_reaches_later_conversations_only(model, registry)
     header_pairs = [(replace(c, messages=[]), m) for c in conversations for m in c.messages]
     streamed = list(analyze_stream(header_pairs, model, registry, normalizer=lower))
     assert [a.to_dict() for a in streamed] == [a.to_dict() for a in assessments]
+
+
+def test_streamed_header_participants_are_met_when_they_speak(model, registry):
+    from cosea.types import Participant
+
+    header = Conversation("grow", [], [], platform="game_chat")
+    analyzer = ConversationAnalyzer(model, registry, conversation=header, normalizer=lower)
+    # the reader adds authors to the header as they first speak
+    header.participants.append(Participant("kid", declared_age=12))
+    analyzer.observe(Message("m1", "kid", "hi"))
+    header.participants.append(Participant("adult", declared_age=35))
+    analyzer.observe(Message("m2", "adult", "dont tell ur mum"))
+    assert analyzer.context.participants["kid"].declared_age == 12
+    assert [p.id for p in analyzer.participants] == ["kid", "adult"]
+    features = dict(zip(FEATURE_NAMES, analyzer.features(), strict=True))
+    assert features["minor_present"] == 1.0 and features["age_gap"] == 2.0  # 23 years, capped at 20

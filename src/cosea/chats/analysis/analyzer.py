@@ -153,6 +153,9 @@ class ConversationAnalyzer:
             participants = participants if participants is not None else conversation.participants
             platform = platform or conversation.platform
             language = language or conversation.language
+        # A streamed header's participant list grows as new authors speak: keep the
+        # list itself to look newcomers up in (see _meet).
+        self._header_participants = participants if isinstance(participants, list) else None
         people = list(participants or [])
         self.conversation_id = conversation_id or "conversation"
         self.participants = people
@@ -195,6 +198,24 @@ class ConversationAnalyzer:
         self._recompute()  # the model's risk before any message
 
     # -- participants ------------------------------------------------------------
+    def _meet(self, participant_id: str) -> None:
+        """A sender not in the header seen at the start: take their profile from the
+        (growing) header list when it has one, so recognizers see declared ages."""
+        found = None
+        for participant in self._header_participants or ():
+            if participant.id == participant_id:
+                found = participant
+                break
+        if found is None:
+            found = Participant(participant_id)
+        self.context.participants[participant_id] = found  # as large as the header's list
+        if len(self.participants) < MAX_PARTICIPANTS:
+            self.participants.append(found)
+        person = self._person(participant_id)
+        if person is not None and person.declared_age is None and found.declared_age is not None:
+            person.declared_age = found.declared_age
+            self._dirty = True
+
     def _person(self, participant_id: str) -> _Person | None:
         person = self._people.get(participant_id)
         if person is None:
@@ -349,6 +370,8 @@ class ConversationAnalyzer:
         """Like :meth:`observe` without building the assessment (the batch driver's path:
         it needs only the final one; alert and alert message are tracked either way)."""
         self.context.message_index = self.messages_seen
+        if message.sender not in self.context.participants:
+            self._meet(message.sender)
         normalized = self.normalize(message.text or "")
         recognition = self.registry.recognize(message, normalized, self.context)
         before = self.risk if recognition.hits else None
