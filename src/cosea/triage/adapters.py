@@ -269,24 +269,6 @@ def analyse_chat(data: bytes, name: str, disk_path: Path | None = None) -> dict[
     return {"reader": reader_name, "assessments": assessments, "problems": problems}
 
 
-_WARM_UP = (
-    b'{"id": "warm-up", "participants": [{"id": "a"}, {"id": "b"}], "messages": ['
-    b'{"id": "m1", "ts": "2024-01-01T10:00:00Z", "from": "a", "text": "see you at practice"},'
-    b'{"id": "m2", "ts": "2024-01-01T10:01:00Z", "from": "b", "text": "ok"}]}\n'
-)
-
-
-def warm_up_chats() -> None:
-    """Build the conversation analyser once, before worker processes are forked.
-
-    Its recognizers take seconds to compile; built in the scanning process, every
-    worker inherits them instead of compiling its own.
-    """
-    if chats_available():
-        with contextlib.suppress(Exception):
-            analyse_chat(_WARM_UP, "warm-up.jsonl")
-
-
 # --- lists and matching -----------------------------------------------------------------
 
 

@@ -311,7 +311,11 @@ class Analyzer:
                 "changed-during-scan",
                 f"size changed while reading ({meta.size} → {sink.hasher.size} bytes)",
             )
-        if read_error is None and detected.group == "image":
+        if (
+            read_error is None
+            and detected.group == "image"
+            and (self.settings.pdq or self.settings.exif)
+        ):
             self._image(record, data, meta)
         elif read_error is None and detected.group == "video" and self._vpdq:
             result = adapters.video_vpdq(meta.disk_path)

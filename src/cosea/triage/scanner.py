@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,27 @@ from cosea.triage.known import CaseMatcher, open_known_files
 from cosea.triage.walk import Found, walk_source
 
 MiB = 1024 * 1024
+
+
+@contextmanager
+def _one_faiss_thread() -> Iterator[None]:
+    """FAISS on one thread in the scanning process while it matches file by file.
+
+    Its OpenMP threads spin between the many small searches and took the cores the
+    workers need (measured: a 2-worker scan ran 3× slower than one worker). Clustering,
+    one large search at the end, gets every thread back.
+    """
+    try:
+        import faiss
+    except ImportError:
+        yield
+        return
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(threads)
 
 
 def default_workers() -> int:
@@ -463,15 +485,6 @@ def _batches(items: list[DiskItem], options: ScanOptions) -> Iterator[list[DiskI
         yield batch
 
 
-def _may_hold_chats(plan: _Plan, options: ScanOptions) -> bool:
-    from cosea.triage.adapters import CHAT_EXTENSIONS, chats_available
-
-    if not options.analysis.chats or not chats_available():
-        return False
-    suffixes = tuple(f".{e}" for e in CHAT_EXTENSIONS) + _ARCHIVE_SUFFIXES
-    return any(item.path.lower().endswith(suffixes) for item in plan.items)
-
-
 _ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".7z")
 
 
@@ -704,11 +717,7 @@ def scan(
         if rematched and console is not None and progress:
             console.print(f"{rematched:,} unchanged file(s) matched again: the lists changed")
         batches = _batches(plan.items, options)
-        if options.workers > 1 and _may_hold_chats(plan, options):
-            from cosea.triage.adapters import warm_up_chats
-
-            warm_up_chats()
-        with _progress(console, progress, plan, writer):
+        with _progress(console, progress, plan, writer), _one_faiss_thread():
             if options.workers == 1:
                 _run_inline(batches, writer, options)
             else:
