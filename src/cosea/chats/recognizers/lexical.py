@@ -295,6 +295,7 @@ _OBFUSCATION_HINTS = re.compile(
     r"|[\t\n\r]|  "
 )
 _TOKEN = re.compile(r"[a-z0-9_]+")
+_WORD_TABLE_LIMIT = 100_000  # words remembered by the first pass (bounded memory)
 
 
 class Prefilter:
@@ -344,10 +345,6 @@ class Prefilter:
         self.prefix_scan = (
             re.compile(rf"(?<![a-z0-9_])(?:{trie_pattern(prefix)})") if prefix else None
         )
-        # First pass on folded text, one scan: any sign of obfuscation (the text
-        # must be normalised to judge it) or a prefix anchor.
-        prefix_alternative = f"|(?<![a-z0-9_])(?P<prefix>{trie_pattern(prefix)})" if prefix else ""
-        self.first_pass = re.compile(f"(?P<hint>{_OBFUSCATION_HINTS.pattern}){prefix_alternative}")
         # Raw (folded, not yet normalised) words: abbreviations stand for the
         # words they expand to.
         from cosea.chats.normalize import ABBREVIATIONS  # normalize imports this package
@@ -360,6 +357,11 @@ class Prefilter:
             if bits:
                 raw[short] = raw.get(short, 0) | bits
         self.raw_exact = raw
+        # Obfuscation hints alone: prefix anchors are looked up per word instead.
+        self.hint = re.compile(_OBFUSCATION_HINTS.pattern)
+        self.prefix_lengths = sorted({len(anchor) for anchor in prefix})
+        self._raw_word_bits: dict[str, int] = {}
+        self._word_bits: dict[str, int] = {}
 
     def word_bits(self, word: str) -> int:
         bits = self.exact.get(word, 0)
@@ -376,6 +378,25 @@ class Prefilter:
                 bits |= prefix_bits[anchor]
         return bits
 
+    def normalized_bits(self, text: str) -> int:
+        """Like ``text_bits(text, self.exact)``, a word at a time through a bounded table."""
+        known = self._word_bits
+        bits = 0
+        for word in _TOKEN.findall(text):
+            word_bits = known.get(word)
+            if word_bits is None:
+                word_bits = self.exact.get(word, 0)
+                prefix_bits = self.prefix_bits
+                for length in self.prefix_lengths:
+                    if length > len(word):
+                        break
+                    word_bits |= prefix_bits.get(word[:length], 0)
+                if len(known) >= _WORD_TABLE_LIMIT:
+                    known.clear()
+                known[word] = word_bits
+            bits |= word_bits
+        return bits
+
     def matching(self, bits: int) -> list[Pattern]:
         """Patterns whose requirements all have a word in the text."""
         full = bits | self.filler
@@ -389,26 +410,48 @@ class Prefilter:
             ready ^= low
         return found
 
+    def raw_word_bits(self, word: str) -> int:
+        """Bits a folded (not yet normalised) word stands for: whole word or prefix anchors."""
+        bits = self.raw_exact.get(word, 0)
+        prefix_bits = self.prefix_bits
+        for length in self.prefix_lengths:
+            if length > len(word):
+                break
+            bits |= prefix_bits.get(word[:length], 0)
+        return bits
+
     def could_match(self, text: NormalizedText) -> bool:
-        """Cheap first pass on folded text: could any pattern match after normalisation?"""
+        """Cheap first pass on folded text: could any pattern match after normalisation?
+
+        Never says no where a pattern could match: a sign of obfuscation anywhere
+        sends the message on (only the normalised text can tell), and a word's
+        bits include every prefix anchor it starts with.
+        """
         if self.always:
             return True
-        if not text.words:
+        words = text.words
+        if not words:
             return False
-        bits = reduce(or_, filter(None, map(self.raw_exact.get, text.words)), 0)
-        prefix_bits = self.prefix_bits
-        for match in self.first_pass.finditer(text.plain):
-            anchor = match.group("prefix")
-            if anchor is None:
-                return True  # obfuscated: only the normalised text can tell
-            bits |= prefix_bits[anchor]
-        bits |= self.filler
+        if self.hint.search(text.plain) is not None:
+            return True
+        # Per word, not per message: the vocabulary of chat is small and Zipfian,
+        # so a bounded word table answers most words with one dictionary look-up.
+        known = self._raw_word_bits
+        bits = self.filler
+        for word in words:
+            word_bits = known.get(word)
+            if word_bits is None:
+                word_bits = self.raw_word_bits(word)
+                if len(known) >= _WORD_TABLE_LIMIT:
+                    known.clear()
+                known[word] = word_bits
+            bits |= word_bits
         count = self.count
         return bool(bits & (bits >> count) & (bits >> (2 * count)) & self.low_block)
 
     def candidates(self, text: str) -> list[Pattern]:
         """Patterns that can match normalised ``text``."""
-        return [*self.always, *self.matching(self.text_bits(text, self.exact))]
+        return [*self.always, *self.matching(self.normalized_bits(text))]
 
 
 def load_pattern_set(
