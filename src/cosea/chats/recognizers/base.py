@@ -180,7 +180,10 @@ class RecognizerContext:
     scratch: dict[str, Any] = field(default_factory=dict)
 
     def state_for(self, recognizer_name: str) -> dict[str, Any]:
-        return self.scratch.setdefault(recognizer_name, {})
+        state = self.scratch.get(recognizer_name)
+        if state is None:
+            state = self.scratch[recognizer_name] = {}
+        return state
 
 
 @dataclass(slots=True)
@@ -250,11 +253,15 @@ class RecognizerRegistry:
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Recognition:
-        result = Recognition()
+        hits: list[TechniqueHit] = []
+        signals: list[ContextSignal] = []
         for recognizer in self._recognizers.values():
-            for finding in recognizer.recognize(message, text, context):
+            findings = recognizer.recognize(message, text, context)
+            if not findings:  # most recognizers, most messages: an empty tuple
+                continue
+            for finding in findings:
                 if isinstance(finding, TechniqueHit):
-                    result.hits.append(finding)
+                    hits.append(finding)
                 else:
-                    result.signals.append(finding)
-        return result
+                    signals.append(finding)
+        return Recognition(hits, signals)

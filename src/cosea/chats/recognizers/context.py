@@ -166,6 +166,15 @@ def _ages(context: RecognizerContext) -> _AgeRecord:
     return record
 
 
+def _seen(context: RecognizerContext, name: str) -> set[str]:
+    """The participants a once-per-participant recognizer has already looked at."""
+    state = context.state_for(name)
+    seen = state.get("seen")
+    if seen is None:
+        seen = state["seen"] = set()
+    return seen
+
+
 def _plausible(age: int) -> bool:
     return 5 <= age <= 80
 
@@ -178,7 +187,7 @@ class DeclaredAgeRecognizer(Recognizer):
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[ContextSignal]:
-        seen = context.state_for(self.name).setdefault("seen", set())
+        seen = _seen(context, self.name)
         if message.sender in seen and context.message_index:
             return ()
         record = _ages(context)
@@ -454,7 +463,7 @@ class NewAccountRecognizer(Recognizer):
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[ContextSignal]:
-        seen = context.state_for(self.name).setdefault("seen", set())
+        seen = _seen(context, self.name)
         if message.sender in seen or message.ts is None:
             return ()
         seen.add(message.sender)
@@ -492,7 +501,7 @@ class NightTimeRecognizer(Recognizer):
         hour = message.ts.hour
         if not (hour >= self.start_hour or hour < self.end_hour):
             return ()
-        seen = context.state_for(self.name).setdefault("seen", set())
+        seen = _seen(context, self.name)
         if message.sender in seen:
             return ()
         seen.add(message.sender)
@@ -534,8 +543,12 @@ class PersonaPhotoRecognizer(Recognizer):
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[PatternHit]:
         state = context.state_for(self.name)
-        counts: dict[str, int] = state.setdefault("counts", {})
-        claims: dict[str, int] = state.setdefault("claims", {})
+        counts: dict[str, int] | None = state.get("counts")
+        if counts is None:
+            counts = state["counts"] = {}
+        claims: dict[str, int] | None = state.get("claims")
+        if claims is None:
+            claims = state["claims"] = {}
         own_count = counts.get(message.sender, 0) + 1
         counts[message.sender] = own_count
         raw = message.text
