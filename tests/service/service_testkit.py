@@ -135,6 +135,7 @@ def make_service(database_url: str, tmp_path: Path, **config: Any) -> Service:
 def close_service(service: Service) -> None:
     service.client.close()
     service.runtime.writer.stop()
+    service.runtime.readers.close()
     if service.runtime.dispatcher is not None:
         service.runtime.dispatcher.stop()
         service.runtime.dispatcher = None

@@ -43,6 +43,13 @@ class AnalyzerEngine:
         self._analyzer = ConversationAnalyzer
         self._model = resolve_model(model)
         self.info = EngineInfo(self.name, getattr(self._model, "model_id", None))
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Run one message through, so the recognizers' one-off preparation happens at
+        start-up rather than in a platform's first request."""
+        analyzer = self.new("warm-up", [Participant("a"), Participant("b")], None, None)
+        analyzer.observe(Message(id="1", sender="a", text="hi, how old are you? lol"))
 
     def new(
         self,

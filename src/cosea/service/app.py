@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -161,6 +162,10 @@ def create_app(
         if config.run_dispatcher and runtime.dispatcher is None:
             runtime.dispatcher = Dispatcher(runtime)
             runtime.dispatcher.start()
+        # Everything loaded so far (model, recognizers, matrix) lives as long as the
+        # worker: keep it out of the garbage collector's full passes.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
@@ -168,6 +173,7 @@ def create_app(
                 runtime.dispatcher.stop()
                 runtime.dispatcher = None
             runtime.writer.stop()
+            runtime.readers.close()
 
     app = FastAPI(
         title="cosea service",

@@ -280,7 +280,8 @@ def purge(
     _console().print(
         f"{'would purge' if dry_run else 'purged'}: {data['messages_purged']} message texts, "
         f"{data['media_files_purged']} media files older than {data['cutoff']}; "
-        f"{data['expired_sessions_removed']} expired sessions"
+        f"{data['expired_sessions_removed']} expired sessions",
+        soft_wrap=True,
     )
 
 

@@ -134,6 +134,13 @@ def _raw_for(dialect: str) -> tuple[_Raw, dict[str, str]]:
             s.engine FROM service_conversations c
             JOIN service_analyzer_state s ON s.conversation_id = c.id
             WHERE c.platform = :platform AND c.external_id = :external_id""",
+        "read_conversation_one": """SELECT c.id, c.alert_id, c.participants,
+            c.message_count, c.language, c.revision, c.risk, c.cls, c.stage, c.suspect,
+            s.version, s.position, s.engine, (SELECT m.external_id FROM service_messages m
+            WHERE m.conversation_id = c.id AND m.external_id = :message) AS duplicate
+            FROM service_conversations c
+            JOIN service_analyzer_state s ON s.conversation_id = c.id
+            WHERE c.platform = :platform AND c.external_id = :external_id""",
         "state_head": """SELECT version, position, engine FROM service_analyzer_state
             WHERE conversation_id = :conversation""",
         "state_body": """SELECT state FROM service_analyzer_state
@@ -536,10 +543,19 @@ def _plan(
     language: str | None,
 ) -> _Plan | _NewConversation:
     """Read the conversation and compute everything the request will write."""
-    with runtime.engine.connect() as connection:
+    with runtime.readers() as connection:
         raw, sql = _raw_for(connection.dialect.name)
         cursor = raw.cursor(connection)
-        cursor.execute(sql["read_conversation"], {"platform": platform, "external_id": external_id})
+        single = len(messages) == 1
+        if single:  # the common case: the duplicate check rides along with the read
+            cursor.execute(
+                sql["read_conversation_one"],
+                {"platform": platform, "external_id": external_id, "message": messages[0].id},
+            )
+        else:
+            cursor.execute(
+                sql["read_conversation"], {"platform": platform, "external_id": external_id}
+            )
         row = cursor.fetchone()
         if row is None:
             cursor.close()
@@ -567,10 +583,13 @@ def _plan(
             head_version,
             head_position,
             head_engine,
-        ) = row
+        ) = row[:13]
         stored_participants = _json_value(stored_participants) or []
         seen: set[str] = set()
-        if message_count:
+        if single:
+            if row[13] is not None:
+                seen.add(row[13])
+        elif message_count:
             ids = {f"id{i}": m.id for i, m in enumerate(messages)}
             cursor.execute(_duplicates_sql(raw, len(ids)), {"conversation": conversation_pk, **ids})
             seen.update(value for (value,) in cursor.fetchall())
@@ -597,7 +616,7 @@ def _plan(
             found = cursor.fetchone()
             cursor.close()
             result.alert_id, result.alert_state = alert_id, found[0] if found else None
-        connection.rollback()  # end the read (PostgreSQL opened a transaction for it)
+        connection.rollback()  # nothing to end on these connections; kept as a safeguard
     received = raw.when(utcnow())
     plan = _Plan(
         result, analyzer, platform, external_id, revision, version, message_count, alert_id=alert_id
@@ -701,6 +720,9 @@ class WriteBatcher:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._connection: Connection | None = None
+        self._wrote = threading.Event()
+        self._stopping = threading.Event()
+        self._checkpointer: threading.Thread | None = None
 
     def submit(self, job: Callable[[Connection, Any], Any]) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -722,6 +744,12 @@ class WriteBatcher:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+        if self._checkpointer is not None:
+            self._stopping.set()
+            self._wrote.set()
+            self._checkpointer.join(timeout=10)
+            self._checkpointer = None
+            self._stopping.clear()
 
     def _loop(self) -> None:
         try:
@@ -759,28 +787,78 @@ class WriteBatcher:
                         future.set_exception(error)
 
     def _write(self, batch: list[tuple[Any, concurrent.futures.Future[Any]]]) -> None:
+        try:
+            outcomes = self._transaction(batch)
+        except Exception:
+            # Something other than a conflict failed and took the batch's transaction
+            # with it: run the jobs one by one so only the failing one reports an error.
+            outcomes = []
+            for job, future in batch:
+                try:
+                    outcomes.extend(self._transaction([(job, future)]))
+                except Exception as error:
+                    outcomes.append((job, future, error))
+        for job, future, value in outcomes:
+            if isinstance(value, BaseException):
+                future.set_exception(value)
+                continue
+            finish = getattr(job, "after_commit", None)
+            future.set_result(finish(value) if finish is not None and value is not None else value)
+
+    def _checkpoint_wal(self) -> None:
+        """SQLite: move the write-ahead log into the database often, beside the writer.
+
+        SQLite's own automatic checkpoint runs in the committing writer and copies
+        every page written since the last one, stalling the requests queued behind
+        it. A passive checkpoint in its own thread, twice a second, copies most pages
+        beforehand, so the writer's automatic checkpoint (which still has to run: only
+        a checkpoint by the writer between two of its transactions lets the log start
+        over, keeping it small) finds little left to do.
+        """
+        self._wrote.set()
+        if self._checkpointer is None:
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="cosea-wal-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wrote.wait(timeout=1.0)
+            if self._stopping.is_set():
+                return
+            if not self._wrote.is_set():
+                continue
+            self._wrote.clear()
+            try:
+                with self.runtime.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # the next round tries again; SQLite stays consistent
+                pass
+            self._stopping.wait(0.5)
+
+    def _transaction(
+        self, batch: list[tuple[Any, concurrent.futures.Future[Any]]]
+    ) -> list[tuple[Any, concurrent.futures.Future[Any], Any]]:
+        """One transaction for the whole batch. A job that finds a conflict raises before
+        writing anything, so it needs no savepoint; any other error aborts the batch."""
         runtime = self.runtime
-        outcomes: list[tuple[Any, Any, BaseException | None]] = []
         if self._connection is None:
             # The writer keeps its connection: no pool check-out and ping per batch.
             self._connection = runtime.engine.connect()
         connection = self._connection
+        outcomes: list[tuple[Any, concurrent.futures.Future[Any], Any]] = []
         with runtime.write_gate():
             dbapi = connection.connection
             cursor = dbapi.cursor()
-            if connection.dialect.name == "sqlite":
-                cursor.execute("BEGIN IMMEDIATE")
             try:
+                if connection.dialect.name == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
                 for job, future in batch:
-                    cursor.execute("SAVEPOINT cosea_job")
                     try:
                         value = job(connection, cursor)
-                    except Exception as error:
-                        cursor.execute("ROLLBACK TO SAVEPOINT cosea_job")
-                        cursor.execute("RELEASE SAVEPOINT cosea_job")
-                        outcomes.append((job, future, error))
-                        continue
-                    cursor.execute("RELEASE SAVEPOINT cosea_job")
+                    except _Conflict as conflict:
+                        value = conflict
                     outcomes.append((job, future, value))
                 dbapi.commit()
             except BaseException:
@@ -789,12 +867,9 @@ class WriteBatcher:
             finally:
                 cursor.close()
                 connection.rollback()  # reset SQLAlchemy's view; the commit is done
-        for job, future, value in outcomes:
-            if isinstance(value, BaseException):
-                future.set_exception(value)
-                continue
-            finish = getattr(job, "after_commit", None)
-            future.set_result(finish(value) if finish is not None and value is not None else value)
+        if connection.dialect.name == "sqlite":
+            self._checkpoint_wal()
+        return outcomes
 
 
 class ConversationTurns:

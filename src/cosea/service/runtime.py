@@ -4,6 +4,7 @@ caches, rate-limit buckets, the pseudonymiser and the webhook dispatcher.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
@@ -18,8 +19,8 @@ try:
 except ImportError:  # pragma: no cover - not on Windows; SQLite's own locking still applies
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cosea.service import audit
@@ -108,6 +109,68 @@ class WriteGate:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
+class ReadConnections:
+    """A few connections kept open for the hot path's reads.
+
+    A pool check-out pings the database and a read in a transaction costs a BEGIN
+    and a ROLLBACK; on PostgreSQL those are three round trips per request. These
+    connections stay checked out, and on PostgreSQL run in autocommit, so a read is
+    just its statements. A connection that raised a database error is discarded.
+    """
+
+    def __init__(self, engine: Engine, keep: int = 8) -> None:
+        self.engine = engine
+        self.keep = keep
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def _open(self) -> Connection:
+        connection = self.engine.connect()
+        if connection.dialect.name == "postgresql":
+            driver = connection.connection.driver_connection
+            driver.rollback()
+            driver.autocommit = True
+        return connection
+
+    def _discard(self, connection: Connection) -> None:
+        with contextlib.suppress(Exception):
+            if connection.dialect.name == "postgresql":
+                connection.connection.driver_connection.autocommit = False
+            connection.close()
+
+    @contextmanager
+    def __call__(self) -> Iterator[Connection]:
+        with self._lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._open()
+        try:
+            yield connection
+        except DBAPIError:
+            with contextlib.suppress(Exception):
+                connection.invalidate()
+            self._discard(connection)
+            raise
+        except BaseException:
+            self._put_back(connection)
+            raise
+        else:
+            self._put_back(connection)
+
+    def _put_back(self, connection: Connection) -> None:
+        with self._lock:
+            if len(self._idle) < self.keep:
+                self._idle.append(connection)
+                return
+        self._discard(connection)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            self._discard(connection)
+
+
 class ServiceRuntime:
     def __init__(self, config: ServiceConfig, *, engine: Engine | None = None) -> None:
         self.config = config
@@ -126,6 +189,7 @@ class ServiceRuntime:
         self.dispatcher: Any = None
         self.write_gate = WriteGate(self.engine)
         self.writer = WriteBatcher(self)
+        self.readers = ReadConnections(self.engine)
         self.conversation_turns = ConversationTurns()
 
     # -- settings an admin may change at run time ----------------------------------
