@@ -279,6 +279,7 @@ def read_shard(
     """Task: read one shard into conversations (see the module docstring, step 1)."""
     from cosea.chats.io import ReadReport, get_reader, stream_messages
 
+    cluster.tune_worker_process()
     cpu_started = time.process_time()
     report = ReadReport()
     name = shard.reader or reader
@@ -421,6 +422,7 @@ def analyze_partition(
     """
     from cosea.chats.analysis import analyze_stream
 
+    cluster.tune_worker_process()
     cpu_started = time.process_time()
     risk_model = _model(model)
     if interleaved:

@@ -97,6 +97,35 @@ def worker_count(client: Any, *, wait: float = 60.0) -> int:
     return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
 
 
+_TUNED = False
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def tune_worker_process() -> None:
+    """Let glibc reuse large buffers in a Dask worker (once per process; Linux only).
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_`` set, which also pins
+    glibc's mmap threshold at 128 KiB: every MiB-sized read buffer then becomes a fresh
+    mmap of zeroed pages and an munmap. Triage and hashing read files in such chunks;
+    measured, a worker spent 2.3x the CPU per file of the same code in a plain process.
+    Raising both thresholds restores buffer reuse; a worker then keeps up to 64 MiB of
+    freed heap instead of returning it at once.
+    """
+    global _TUNED
+    if _TUNED:
+        return
+    _TUNED = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+        libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        return
+
+
 def _hostname() -> str:
     return socket.gethostname()
 

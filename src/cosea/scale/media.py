@@ -182,6 +182,7 @@ def hash_range(
     from cosea.media.match import match_record
     from cosea.media.match.matcher import hash_file_robust
 
+    cluster.tune_worker_process()
     cpu_started = time.process_time()
     matcher = _unpacked_matcher(packed, settings or {}) if packed is not None else None
     rows: list[results.ResultRow] = []

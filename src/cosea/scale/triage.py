@@ -50,6 +50,7 @@ def analyse_batch(items: list[Any], settings: Any) -> tuple[list[tuple[Any, ...]
     from cosea.triage.analyze import Analyzer
 
     global _worker_scope
+    cluster.tune_worker_process()
     cpu_started = time.process_time()
     if _worker_scope is None:
         # As the scanner's own workers do: one BLAS thread, set up once per process.
