@@ -20,7 +20,7 @@ from cosea.matrix.cli import app as matrix_app
 from cosea.media.cli import lists_app, media_app
 from cosea.report.cli import app as report_app
 from cosea.report.cli import playbook_command
-from cosea.service.cli import serve_command
+from cosea.service.cli import admin_app, serve_command
 from cosea.triage.cli import app as triage_app
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ app.add_typer(triage_app, name="triage", help="Scan seized media into a case; ve
 app.add_typer(report_app, name="report", help="Evidence packages, CyberTipline reports, STIX.")
 app.command("playbook", help="Recommended actions for each stakeholder.")(playbook_command)
 app.command("serve", help="Run the API and the reviewer console.")(serve_command)
+app.add_typer(admin_app, name="service", help="Administer the service: users, API keys, retention.")
 app.command("demo", help="Run the main job on the bundled demo data.")(demo_command)
 
 
