@@ -29,6 +29,8 @@ from cosea.types import Conversation, Message, Participant
 
 
 def _timestamp(value: Any, zone: tzinfo) -> datetime | None:
+    if type(value) is str and value:  # the usual case first
+        return parse_iso(value, zone)
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -62,14 +64,16 @@ def _message(raw: Any, conversation_id: str, zone: tzinfo) -> Message:
     message_id = raw.get("id")
     if message_id in (None, ""):
         raise ValueError("message has no 'id'")
-    sender = raw.get("from", raw.get("sender"))
+    sender = raw.get("from")
+    if sender is None and "from" not in raw:
+        sender = raw.get("sender")
     if sender in (None, ""):
         raise ValueError(f"message {message_id!r} has no 'from'")
     text = raw.get("text")
     attachments = raw.get("attachments") or []
     if text is None and not attachments:
         raise ValueError(f"message {message_id!r} has no 'text'")
-    if not isinstance(text, str | None):
+    if text is not None and not isinstance(text, str):
         raise ValueError(f"message {message_id!r}: 'text' is not a string")
     if not isinstance(attachments, list):
         raise ValueError(f"message {message_id!r}: 'attachments' is not a list")
@@ -85,7 +89,7 @@ def _message(raw: Any, conversation_id: str, zone: tzinfo) -> Message:
         text=text or "",
         ts=ts,
         conversation_id=conversation_id,
-        attachments=[str(a) for a in attachments],
+        attachments=[str(a) for a in attachments] if attachments else [],
     )
 
 

@@ -229,14 +229,21 @@ class RecognizerRegistry:
 
     def __init__(self, recognizers: Iterable[Recognizer] = ()) -> None:
         self._recognizers: dict[str, Recognizer] = {}
+        self._calls: list[Callable[..., Iterable[TechniqueHit | ContextSignal]]] = []
         for recognizer in recognizers:
             self.add(recognizer)
 
     def add(self, recognizer: Recognizer) -> None:
         self._recognizers[recognizer.name] = recognizer
+        self._bind()
 
     def remove(self, name: str) -> None:
         self._recognizers.pop(name, None)
+        self._bind()
+
+    def _bind(self) -> None:
+        # The per-message loop calls these directly, in registration order.
+        self._calls = [r.recognize for r in self._recognizers.values()]
 
     def get(self, name: str) -> Recognizer:
         return self._recognizers[name]
@@ -255,8 +262,8 @@ class RecognizerRegistry:
     ) -> Recognition:
         hits: list[TechniqueHit] = []
         signals: list[ContextSignal] = []
-        for recognizer in self._recognizers.values():
-            findings = recognizer.recognize(message, text, context)
+        for recognize in self._calls:
+            findings = recognize(message, text, context)
             if not findings:  # most recognizers, most messages: an empty tuple
                 continue
             for finding in findings:
