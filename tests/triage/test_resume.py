@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -52,19 +54,51 @@ def count_files(db: Path) -> int:
     return count_rows(db, "files")
 
 
+def newest_scan_running(db: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            row = conn.execute("SELECT status FROM scans ORDER BY id DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None and row[0] == "running"
+
+
 def scan_and_kill(
-    args: list[str], home: Path, db: Path, at_least: int, kill_parent_only: bool = False
+    args: list[str],
+    home: Path,
+    db: Path,
+    at_least: int,
+    kill_parent_only: bool = False,
+    python_code: str | None = None,
 ) -> bool:
-    """Start a scan, SIGKILL it once ``at_least`` files are committed; True if it was killed."""
+    """Start a scan, SIGKILL it once ``at_least`` files are committed; True if it was killed.
+
+    ``python_code``: run ``python -c CODE ARGS`` instead of ``cosea ARGS``.
+    """
     scans_before = count_rows(db, "scans")
-    process = cosea_subprocess(args, home=home)
+    if python_code is None:
+        process = cosea_subprocess(args, home=home)
+    else:
+        process = subprocess.Popen(
+            [sys.executable, "-c", python_code, *args],
+            env={**os.environ, "COSEA_HOME": str(home)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     _PGIDS["last"] = process.pid  # its own session: the group id is its pid
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            _, err = process.communicate()
+            assert process.returncode == 0, err.decode()[-3000:]
             return False  # finished before the kill point
         # Kill once this run's scan has begun and the case holds enough files.
-        if count_rows(db, "scans") > scans_before and count_files(db) >= at_least:
+        if (
+            count_rows(db, "scans") > scans_before
+            and count_files(db) >= at_least
+            and newest_scan_running(db)
+        ):
             if kill_parent_only:
                 os.kill(process.pid, signal.SIGKILL)
             else:
@@ -148,19 +182,14 @@ def test_kill_inside_a_big_archive_resumes_inside_it(tmp_path: Path) -> None:
     )
     cases = tmp_path / "cases"
     db = cases / "k" / "case.db"
-    args = [
-        "triage",
-        "scan",
-        str(source),
-        "--case",
-        "k",
-        "--cases-dir",
-        str(cases),
-        "--workers",
-        "1",
-        "--quiet",
-    ]
-    assert scan_and_kill(args, tmp_path / "home", db, 80)
+    # Commits every 50 ms (the CLI commits every second) so the kill lands inside the archive.
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from cosea.triage.scanner import ScanOptions, scan\n"
+        "scan(ScanOptions(case='k', sources=[Path(sys.argv[1])], cases_dir=Path(sys.argv[2]),"
+        " workers=1, commit_seconds=0.05), None, False)\n"
+    )
+    assert scan_and_kill([str(source), str(cases)], tmp_path / "home", db, 60, python_code=code)
     check_case(db)
     stored_before = count_files(db)
     assert stored_before < members + 1
