@@ -31,6 +31,16 @@ def _redacted(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
 
 
+def _run_rows(table: Table, run: Any) -> None:
+    table.add_row("run id", run.run_id)
+    table.add_row("cluster", f"{run.scheduler} ({run.workers} workers)")
+    table.add_row("results in", _redacted(run.database_url))
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:,.1f} MB" if count >= 1e6 else f"{count / 1e3:,.1f} kB"
+
+
 def _run_line(run: Any) -> str:
     return (
         f"run {run.run_id} on {run.scheduler} ({run.workers} workers); "
@@ -156,7 +166,7 @@ def media_hash(
     table.add_row("time", f"{run.seconds:.1f} s ({run.files_per_second:,.1f} files/s)")
     if run.out:
         table.add_row("written to", run.out)
-    table.add_row("run", _run_line(run))
+    _run_rows(table, run)
     console.print(table)
 
 
@@ -210,10 +220,10 @@ def media_match(
         table.add_row(f"  category {category}", f"{count:,}")
     table.add_row("errors (recorded in the output)", f"{run.errors:,}")
     table.add_row("mode", "robust" if robust else f"default (PDQ distance <= {threshold})")
-    table.add_row("index broadcast", f"{run.index_bytes / 1e6:,.2f} MB, once per worker")
+    table.add_row("index broadcast", f"{_size(run.index_bytes)}, once per worker")
     if run.out:
         table.add_row("written to", run.out)
-    table.add_row("run", _run_line(run))
+    _run_rows(table, run)
     console.print(table)
 
 
