@@ -388,3 +388,32 @@ def test_long_conversation_across_two_workers_matches_one_pass(service_factory):
         assert last[key] == batch[key], key
     assert abs(last["risk"] - batch["risk"]) < 1e-6
     assert last["messages_seen"] == len(body)
+
+
+def test_media_before_the_first_message_keeps_the_analysis_exact(service_factory):
+    first = service_factory()
+    headers = first.key(["messages:write", "media:match"])
+    early = first.client.post(
+        "/v1/media:match",
+        json={"hashes": {"sha256": "a" * 64}, "conversation_id": "early"},
+        headers=headers,
+    )
+    assert early.status_code == 200
+    body = _messages(RISKY_MESSAGES)
+    first.client.post(
+        "/v1/conversations/early/messages",
+        json={"messages": body[:5], "participants": PARTICIPANTS},
+        headers=headers,
+    )
+    second = service_factory()  # a restart: no cached analyser
+    second.client.post(
+        "/v1/conversations/early/messages", json={"messages": body[5:8]}, headers=headers
+    )
+    # Back to the first worker, which continues the analyser it cached.
+    last = first.client.post(
+        "/v1/conversations/early/messages", json={"messages": body[8:]}, headers=headers
+    ).json()["assessment"]
+    batch = _analyse_batch(second.runtime, RISKY_MESSAGES).to_dict()
+    for key in ("class", "suspect", "stage", "tactics_seen", "alert", "alert_message", "context"):
+        assert last[key] == batch[key], key
+    assert abs(last["risk"] - batch["risk"]) < 1e-6

@@ -602,14 +602,30 @@ def _plan(
                 continue
             seen.add(message.id)
             fresh.append(message)
-        analyzer, version, checkpoint = load_analyzer(
-            runtime,
-            connection,
-            conversation_pk,
-            message_count,
-            (external_id, platform, stored_participants, stored_language),
-            (head_version, head_position, head_engine),
-        )
+        start_state = None
+        if message_count == 0:
+            # No message yet (media may have created the conversation): the analyser
+            # starts now, with the participants known now, and that start is the first
+            # checkpoint, so replays start from exactly the same place.
+            start_participants = _merge_participants(stored_participants, participants)
+            analyzer = runtime.analyzers.new(
+                external_id,
+                [Participant.from_dict(p) for p in start_participants],
+                platform,
+                stored_language or language,
+            )
+            version, checkpoint = head_version, 0
+            start_state = runtime.analyzers.dump(analyzer)
+            runtime.analyzer_cache.drop(conversation_pk)
+        else:
+            analyzer, version, checkpoint = load_analyzer(
+                runtime,
+                connection,
+                conversation_pk,
+                message_count,
+                (external_id, platform, stored_participants, stored_language),
+                (head_version, head_position, head_engine),
+            )
         if not fresh and alert_id is not None:
             cursor = raw.cursor(connection)
             cursor.execute(sql["alert_state"], {"alert": alert_id})
@@ -666,6 +682,15 @@ def _plan(
             "position": plan.position,
             "engine": runtime.analyzers.name,
             "state": runtime.analyzers.dump(analyzer),
+            "now": received,
+        }
+    elif plan.rows and start_state is not None:
+        plan.checkpoint = {
+            "conversation": conversation_pk,
+            "version": version,
+            "position": 0,
+            "engine": runtime.analyzers.name,
+            "state": start_state,
             "now": received,
         }
     if plan.rows and assessment.alert:
