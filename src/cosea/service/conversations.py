@@ -475,7 +475,7 @@ async def ingest_messages_async(
         for _attempt in range(20):
             try:
                 step = _plan(runtime, platform, conversation_id, messages, participants, language)
-                outcome = await asyncio.wrap_future(runtime.writer.submit(_job(runtime, step)))
+                outcome = await runtime.writer.run_async(_job(runtime, step))
             except (_Conflict, IntegrityError) as error:
                 last_error = error
                 continue
@@ -728,13 +728,24 @@ def _write_plan(runtime: Any, connection: Connection, cursor: Any, plan: _Plan) 
         plan.result.alert_id, plan.result.alert_state = plan.alert_id, found[0] if found else None
 
 
-class WriteBatcher:
-    """One writer thread per worker process, applying queued writes in batches.
+class _LoopBatch:
+    __slots__ = ("pending", "scheduled")
 
-    Each batch is one transaction (behind the write gate on SQLite) with a savepoint
-    per job, so a job that fails (a conflict) leaves the others intact. Under load,
-    batches grow, so taking the database's write lock and committing are paid once
-    for many requests; when idle, a job is written as soon as it arrives.
+    def __init__(self) -> None:
+        self.pending: list[tuple[Any, Any]] = []
+        self.scheduled = False
+
+
+class WriteBatcher:
+    """Applies queued writes in batches: one transaction (behind the write gate on
+    SQLite) per batch, so taking the database's write lock and committing are paid
+    once for many requests.
+
+    On the event loop (:meth:`run_async`), writes queued while the loop works through
+    its ready requests are flushed together right after them, on the loop's thread:
+    no thread hand-off per request. Callers in other threads (:meth:`run`) go through
+    a writer thread that batches the same way. A job that finds a conflict writes
+    nothing and fails alone; any other failure re-runs the batch's jobs one by one.
     """
 
     MAX_BATCH = 64
@@ -748,6 +759,26 @@ class WriteBatcher:
         self._wrote = threading.Event()
         self._stopping = threading.Event()
         self._checkpointer: threading.Thread | None = None
+        self._writing = threading.Lock()  # the writer connection, between loop and thread
+        self._loops: weakref.WeakKeyDictionary[Any, _LoopBatch] = weakref.WeakKeyDictionary()
+
+    async def run_async(self, job: Callable[[Connection, Any], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        batch = self._loops.get(loop)
+        if batch is None:
+            batch = self._loops[loop] = _LoopBatch()
+        future = loop.create_future()
+        batch.pending.append((job, future))
+        if not batch.scheduled:
+            batch.scheduled = True
+            loop.call_soon(self._flush_loop, batch)
+        return await future
+
+    def _flush_loop(self, batch: _LoopBatch) -> None:
+        batch.scheduled = False
+        jobs, batch.pending = batch.pending, []
+        if jobs:
+            self._write(jobs)
 
     def submit(self, job: Callable[[Connection, Any], Any]) -> concurrent.futures.Future[Any]:
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -769,6 +800,10 @@ class WriteBatcher:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+        with self._writing:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
         if self._checkpointer is not None:
             self._stopping.set()
             self._wrote.set()
@@ -777,14 +812,6 @@ class WriteBatcher:
             self._stopping.clear()
 
     def _loop(self) -> None:
-        try:
-            self._serve()
-        finally:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    def _serve(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -801,12 +828,7 @@ class WriteBatcher:
                 batch.append(item)
             try:
                 self._write(batch)
-            except BaseException as error:  # the whole batch failed (e.g. the disk)
-                # A broken connection is not reused; the next batch opens a fresh one.
-                if self._connection is not None:
-                    self._connection.invalidate()
-                    self._connection.close()
-                    self._connection = None
+            except BaseException as error:  # pragma: no cover - _write reports per job
                 for _job, future in batch:
                     if not future.done():
                         future.set_exception(error)
@@ -824,6 +846,8 @@ class WriteBatcher:
                 except Exception as error:
                     outcomes.append((job, future, error))
         for job, future, value in outcomes:
+            if future.done():  # the request went away (a cancelled task)
+                continue
             if isinstance(value, BaseException):
                 future.set_exception(value)
                 continue
@@ -868,12 +892,12 @@ class WriteBatcher:
         """One transaction for the whole batch. A job that finds a conflict raises before
         writing anything, so it needs no savepoint; any other error aborts the batch."""
         runtime = self.runtime
-        if self._connection is None:
-            # The writer keeps its connection: no pool check-out and ping per batch.
-            self._connection = runtime.engine.connect()
-        connection = self._connection
         outcomes: list[tuple[Any, concurrent.futures.Future[Any], Any]] = []
-        with runtime.write_gate():
+        with self._writing, runtime.write_gate():
+            if self._connection is None:
+                # The writer keeps its connection: no pool check-out and ping per batch.
+                self._connection = runtime.engine.connect()
+            connection = self._connection
             dbapi = connection.connection
             cursor = dbapi.cursor()
             try:
@@ -887,11 +911,18 @@ class WriteBatcher:
                     outcomes.append((job, future, value))
                 dbapi.commit()
             except BaseException:
-                dbapi.rollback()
+                # The connection may be broken (or mid-way through something): errors are
+                # rare, so it is simply not reused; the next batch opens a fresh one.
+                with contextlib.suppress(Exception):
+                    cursor.close()
+                    dbapi.rollback()
+                with contextlib.suppress(Exception):
+                    connection.invalidate()
+                    connection.close()
+                self._connection = None
                 raise
-            finally:
-                cursor.close()
-                connection.rollback()  # reset SQLAlchemy's view; the commit is done
+            cursor.close()
+            connection.rollback()  # reset SQLAlchemy's view; the commit is done
         if connection.dialect.name == "sqlite":
             self._checkpoint_wal()
         return outcomes
