@@ -122,17 +122,18 @@ class _Sink:
         self.decided = False
         self.keep_limit = keep_limit
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
+        """Take one chunk; ``chunk`` may be a view of a reused buffer (copied if kept)."""
         self.hasher.update(chunk)
         if len(self.head) < HEAD:
-            self.head += chunk[: HEAD - len(self.head)]
+            self.head += bytes(chunk[: HEAD - len(self.head)])
         if self.keep:
             self.kept += len(chunk)
             if self.kept > self.keep_limit:
                 self.keep = False
                 self.chunks = []
             else:
-                self.chunks.append(chunk)
+                self.chunks.append(bytes(chunk))
 
     def stop_keeping(self) -> None:
         self.keep = False
@@ -155,6 +156,10 @@ class Analyzer:
         self._chats = settings.chats and adapters.chats_available()
         self._done: dict[str, tuple[Any, ...]] = {}
         self._done_containers: frozenset[str] = frozenset()
+        # Reads go into one reused buffer: nested reads never overlap (an archive is read
+        # to its end before its members are), and chunks that are kept get copied.
+        self._buffer = bytearray(CHUNK)
+        self._view = memoryview(self._buffer)
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -261,11 +266,19 @@ class Analyzer:
         sink = _Sink(self.settings.crypto, limits.max_buffer)
         read_error: str | None = None
         detected: filetypes.FileType | None = None
+        readinto = getattr(stream, "readinto", None)
         try:
             while True:
-                chunk = stream.read(CHUNK)
-                if not chunk:
-                    break
+                if readinto is not None:
+                    # One reused buffer: no 1 MiB allocation per read.
+                    count = readinto(self._buffer)
+                    if not count:
+                        break
+                    chunk: bytes | memoryview = self._view[:count]
+                else:
+                    chunk = stream.read(CHUNK)
+                    if not chunk:
+                        break
                 sink.write(chunk)
                 if not sink.decided and len(sink.head) >= HEAD:
                     sink.decided = True

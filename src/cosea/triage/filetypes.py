@@ -184,10 +184,21 @@ def _compatible(claimed: str, detected: str) -> bool:
     return any(claimed in group and detected in group for group in _ALIASES)
 
 
-def _claims_signature(extension: str) -> bool:
-    """Whether files named ``*.extension`` always start with a recognisable signature."""
+def _signed_extensions() -> frozenset[str]:
     known = {e for _, _, e, _ in _COMMON} | {"webp", "avi", "wav", "mp4", "mov", "heic"}
-    return any(_compatible(extension, k) for k in known)
+    names = set(known)
+    for group in _ALIASES:
+        if group & known:
+            names |= group
+    return frozenset(names)
+
+
+# Extensions whose files always start with a signature we recognise (JPEG, ZIP, …).
+_SIGNED = _signed_extensions()
+
+
+def _claims_signature(extension: str) -> bool:
+    return extension in _SIGNED
 
 
 def extension_mismatch(name: str, detected: FileType) -> bool:
@@ -204,8 +215,6 @@ def extension_mismatch(name: str, detected: FileType) -> bool:
         if detected.group == "text" or detected.extension in {"json", "xml", "html", "txt"}:
             return claimed not in _TEXT_EXTENSIONS
         return not _compatible(claimed, detected.extension)
-    if detected.group == "text":
-        return _claims_signature(claimed)
     return _claims_signature(claimed)
 
 
