@@ -674,6 +674,9 @@ def analyze_chats(
                             )
                         )
                 else:
+                    # Analyse where the shard was read: Dask's size estimate of a read
+                    # result is far below its pickled size, so it would move them freely.
+                    holders = client.who_has(reads)
                     for shard, read in zip(batch, reads, strict=True):
                         low = shard.index << SHARD_BITS
                         high = (shard.index + 1) << SHARD_BITS
@@ -689,6 +692,8 @@ def analyze_chats(
                                 False,
                                 key=f"cosea-chats-analyse-{run_id}-s{shard.index}",
                                 pure=False,
+                                workers=list(holders.get(read.key, ())) or None,
+                                allow_other_workers=True,  # a lost worker's shard: read again
                             )
                         )
                 # The read results are released once their analysis took what it needs.
