@@ -84,6 +84,8 @@ class ScanOptions:
     commit_records: int = 2000
     batch_files: int = 64
     batch_bytes: int = 64 * MiB
+    # Up to this many files (and as many MiB) are read in this process, workers or not.
+    small_scan_files: int = 64
 
 
 @dataclass
@@ -718,7 +720,13 @@ def scan(
             console.print(f"{rematched:,} unchanged file(s) matched again: the lists changed")
         batches = _batches(plan.items, options)
         with _progress(console, progress, plan, writer), _one_faiss_thread():
-            if options.workers == 1:
+            # A handful of files is read faster here than by starting worker processes
+            # (each would load the image and conversation analysers first).
+            small = (
+                len(plan.items) <= options.small_scan_files
+                and plan.total_bytes <= options.small_scan_files * MiB
+            )
+            if options.workers == 1 or small:
                 _run_inline(batches, writer, options)
             else:
                 _run_pool(batches, writer, options)
