@@ -87,8 +87,6 @@ def write(path: Path, data: bytes | str) -> Path:
 def run_scan(
     sources: list[Path], cases: Path, case: str = "t", workers: int = 1, **options: Any
 ) -> ScanSummary:
-    if workers > 1:
-        options.setdefault("small_scan_files", 0)  # use the worker pool even for a few files
     return scan(
         ScanOptions(case=case, sources=sources, cases_dir=cases, workers=workers, **options),
         console=None,

@@ -84,8 +84,9 @@ class ScanOptions:
     commit_records: int = 2000
     batch_files: int = 64
     batch_bytes: int = 64 * MiB
-    # Up to this many files (and as many MiB) are read in this process, workers or not.
-    small_scan_files: int = 64
+    # Up to this many files (and as many MiB) are read in this process, workers or not
+    # (the CLI sets 64 for local scans; 0 keeps every scan on the worker pool).
+    small_scan_files: int = 0
 
 
 @dataclass
