@@ -175,7 +175,7 @@ def test_kill_at_several_points_then_resume(tmp_path: Path, workers: int) -> Non
 
 def test_kill_inside_a_big_archive_resumes_inside_it(tmp_path: Path) -> None:
     source = tmp_path / "evidence"
-    members = 240
+    members = 480
     write(
         source / "big.zip",
         zip_bytes([(f"m{n:04d}.jpg", jpeg(n, size=BIG)) for n in range(members)]),
