@@ -26,7 +26,7 @@ _PGIDS: dict[str, int] = {}
 BIG = (800, 600)  # pictures large enough that a scan lasts a few seconds
 
 
-def build_corpus(root: Path, pictures: int = 120, in_zip: int = 60, in_tar: int = 30) -> None:
+def build_corpus(root: Path, pictures: int = 200, in_zip: int = 60, in_tar: int = 30) -> None:
     for number in range(pictures):
         write(root / f"dir{number % 7}" / f"p{number:04d}.jpg", jpeg(number, size=BIG, quality=80))
     write(root / "dir0" / "notes.txt", "notes\n")
@@ -134,7 +134,7 @@ def test_kill_at_several_points_then_resume(tmp_path: Path, workers: int) -> Non
     reference = run_scan([source], cases, case="reference", workers=2)
     expected = snapshot(cases, "reference")
     total = len(expected)
-    assert total == reference.stored == 120 + 1 + 2 + 60 + 30
+    assert total == reference.stored == 200 + 1 + 2 + 60 + 30
     db = cases / "killed" / "case.db"
     args = [
         "triage",
@@ -147,6 +147,8 @@ def test_kill_at_several_points_then_resume(tmp_path: Path, workers: int) -> Non
         "--workers",
         str(workers),
         "--quiet",
+        "--commit-seconds",
+        "0.05",
     ]
     kills = 0
     for fraction in (0.15, 0.5, 0.8):
@@ -215,6 +217,8 @@ def test_killing_only_the_parent_takes_the_workers_with_it(tmp_path: Path) -> No
         "--workers",
         "2",
         "--quiet",
+        "--commit-seconds",
+        "0.05",
     ]
     process_group_alive = True
     assert scan_and_kill(args, tmp_path / "home", db, 40, kill_parent_only=True)

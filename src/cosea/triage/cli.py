@@ -64,6 +64,9 @@ def scan_command(
         "512M", help="Largest member held in memory (nested archives, pictures, chats)."
     ),
     cluster_threshold: int = typer.Option(31, help="PDQ distance for near-duplicate clusters."),
+    commit_seconds: float = typer.Option(
+        1.0, help="Commit at least this often: the most work a crash or kill can lose."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     scheduler: str | None = typer.Option(
@@ -109,6 +112,7 @@ def scan_command(
         cases_dir=cases_dir,
         analysis=analysis,
         cluster_threshold=cluster_threshold,
+        commit_seconds=commit_seconds,
     )
     console = Console(stderr=True)
     try:
