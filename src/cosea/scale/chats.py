@@ -301,6 +301,18 @@ def read_shard(
     partitions: int,
 ) -> dict[str, Any]:
     """Task: read one shard into conversations (see the module docstring, step 1)."""
+    with cluster.gc_paused():
+        return _read_shard(shard, reader, strict, options, interleaved, partitions)
+
+
+def _read_shard(
+    shard: Shard,
+    reader: str | None,
+    strict: bool,
+    options: dict[str, Any],
+    interleaved: bool,
+    partitions: int,
+) -> dict[str, Any]:
     from cosea.chats.io import ReadReport, get_reader, stream_messages
 
     cluster.tune_worker_process()
@@ -444,6 +456,21 @@ def analyze_partition(
     ``source`` is a shard's read result (grouped sources), or the first of the pieces
     of one hash partition, the others following in ``extra_pieces`` (interleaved).
     """
+    with cluster.gc_paused():
+        return _analyze_partition(
+            source, findings, model, database_url, run_id, interleaved, *extra_pieces
+        )
+
+
+def _analyze_partition(
+    source: Any,
+    findings: dict[Any, list[Any]],
+    model: dict[str, Any],
+    database_url: str,
+    run_id: str,
+    interleaved: bool,
+    *extra_pieces: list[Unit],
+) -> dict[str, int]:
     from cosea.chats.analysis import analyze_stream
 
     cluster.tune_worker_process()

@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +99,36 @@ def worker_count(client: Any, *, wait: float = 60.0) -> int:
     return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
 
 
+_GC_LOCK = threading.Lock()
+_GC_PAUSES = 0
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Run a task without Python's cyclic garbage collector, and restore it after.
+
+    A conversation task holds a whole shard's messages while it analyses them, and every
+    collection would walk all of them (and the worker's own large heap) again: measured,
+    a worker spent a third more CPU per message than a single process streaming the same
+    file. The task's objects are acyclic and die with it; cycles made meanwhile are
+    collected once the collector is back. Nested and concurrent tasks share one pause.
+    """
+    global _GC_PAUSES
+    with _GC_LOCK:
+        _GC_PAUSES += 1
+        if _GC_PAUSES == 1:
+            _GC_WAS_ENABLED[0] = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSES -= 1
+            if _GC_PAUSES == 0 and _GC_WAS_ENABLED[0]:
+                gc.enable()
+
+
+_GC_WAS_ENABLED = [True]
 _TUNED = False
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
