@@ -170,12 +170,8 @@ def _init_worker(settings: AnalysisSettings, results: Any, parent: int) -> None:
 def _run_task(task_id: int, items: list[DiskItem]) -> int:
     assert _worker_analyzer is not None
     for item in items:
-        _worker_analyzer.disk_file(item)
-        # Send per file (and in slices within big archives) so a kill loses little.
-        while _worker_outbox:
-            chunk = _worker_outbox[:256]
-            del _worker_outbox[:256]
-            _worker_queue.put(("batch", task_id, chunk))
+        _worker_analyzer.disk_file(item)  # the outbox sends as it fills or ages
+    _worker_outbox.send()
     _worker_queue.put(("done", task_id, None))
     return task_id
 
@@ -193,13 +189,14 @@ class _FlushingOutbox(list):  # type: ignore[type-arg]
 
     def append(self, message: tuple[Any, ...]) -> None:  # type: ignore[override]
         super().append(message)
-        now = time.monotonic()
-        if _worker_queue is not None and (
-            len(self) >= _SLICE_MESSAGES or now - self.last_sent >= _SLICE_SECONDS
-        ):
+        if len(self) >= _SLICE_MESSAGES or time.monotonic() - self.last_sent >= _SLICE_SECONDS:
+            self.send()
+
+    def send(self) -> None:
+        self.last_sent = time.monotonic()
+        if self and _worker_queue is not None:
             chunk = list(self)
             self.clear()
-            self.last_sent = now
             _worker_queue.put(("batch", -1, chunk))
 
 
@@ -517,8 +514,8 @@ def _run_inline(batches: Iterator[list[DiskItem]], writer: _Writer, options: Sca
         for batch in batches:
             for item in batch:
                 analyzer.disk_file(item)
-                writer.handle_batch(outbox[:])
-                outbox.clear()
+        writer.handle_batch(outbox[:])
+        outbox.clear()
 
 
 def _ping() -> bool:
