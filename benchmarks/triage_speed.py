@@ -180,6 +180,28 @@ def _sha256sum(root: Path) -> tuple[float, float]:
     return time.perf_counter() - started, _cpu() - cpu
 
 
+_SPIN = (
+    "import hashlib\n"
+    "block = b'x' * (1 << 20)\n"
+    "digest = hashlib.sha256()\n"
+    "for _ in range(1200):\n"
+    "    digest.update(block)\n"
+)
+
+
+def free_cores() -> float:
+    """Cores this benchmark can get right now: one fixed job alone, then two at once."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", _SPIN], check=True)
+    alone = time.perf_counter() - started
+    started = time.perf_counter()
+    jobs = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(2)]
+    for job in jobs:
+        job.wait()
+    together = time.perf_counter() - started
+    return round(2 * alone / together, 2)
+
+
 def _warm(root: Path) -> None:
     for path in root.rglob("*"):
         if path.is_file():
@@ -236,7 +258,11 @@ def main() -> None:
         total_mb = counts["bytes"] / MB
         cpus = len(os.sched_getaffinity(0))
         load = os.getloadavg()[0]
-        print(f"machine: {cpus} cores available, load average {load:.1f}")
+        cores_before = free_cores()
+        print(
+            f"machine: {cpus} cores, load average {load:.1f}, "
+            f"about {cores_before} cores free for this benchmark"
+        )
 
         # Each side runs --repeat times, alternating, and its best run counts: on a shared
         # machine this takes the other processes' load out of the comparison as far as
@@ -259,6 +285,7 @@ def main() -> None:
                     env,
                 )  # fmt: skip
                 full_runs[workers].append((seconds, cpu, json.loads(out)))
+        cores_after = free_cores()
         sha_seconds, sha_cpu = min(sha_runs)
         crypto_seconds, crypto_cpu, crypto = min(crypto_runs, key=lambda r: r[0])
         sha_mbs = total_mb / sha_seconds
@@ -273,6 +300,8 @@ def main() -> None:
             "cores": cpus,
             "load_average_at_start": round(load, 2),
             "repeats": args.repeat,
+            "free_cores_before": cores_before,
+            "free_cores_after": cores_after,
             "sha256sum_seconds": round(sha_seconds, 2),
             "sha256sum_mb_s": round(sha_mbs, 1),
             "sha256sum_cpu_seconds": round(sha_cpu, 2),
@@ -303,7 +332,8 @@ def main() -> None:
         print(f"{'  speed-up (goal >= 1.7 with 2 workers)':<52}{many_fps / one_fps:>14.2f}")
         print(f"CPU seconds: sha256sum {sha_cpu:.1f}, crypto scan {crypto_cpu:.1f}, "
               f"full scan 1 worker {one_cpu:.1f}, {args.workers} workers {many_cpu:.1f}; "
-              f"load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end")  # fmt: skip
+              f"load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
+              f"free cores {cores_before} before, {cores_after} after")  # fmt: skip
         print(f"(full scan: {one['stored']} records incl. archive members, "
               f"{many['totals']['matched_files']} matched, {many['totals']['clusters']} clusters)")  # fmt: skip
         if args.json:
