@@ -160,6 +160,24 @@ def vpdq_available() -> bool:
     return _media_images() is not None and shutil.which("ffmpeg") is not None
 
 
+def preload(chats: bool = True) -> None:
+    """Import what analysis needs before worker processes are forked from this one.
+
+    Each worker would otherwise import the media, EXIF, type and conversation code (and
+    Pillow its format plugins) on its own first file.
+    """
+    import exifread  # noqa: F401
+    import puremagic  # noqa: F401
+    from PIL import Image
+
+    Image.init()
+    _media_images()
+    with contextlib.suppress(ImportError):
+        import cosea.media.signals.pdq  # noqa: F401
+    if chats:
+        _chats()
+
+
 # --- conversations ----------------------------------------------------------------------
 
 CHAT_EXTENSIONS = frozenset({"jsonl", "json", "txt", "xml", "csv", "ndjson"})

@@ -534,6 +534,9 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
     # here because the scanning process runs no other thread when they are forked (the
     # progress bar is refreshed by hand) and the children never touch the case database.
     context = multiprocessing.get_context("fork")
+    from cosea.triage.adapters import preload
+
+    preload(chats=options.analysis.chats)
     suspects: deque[DiskItem] = deque()  # files to try again, one at a time
     next_id = 0
     pending = iter(batches)
