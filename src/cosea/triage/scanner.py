@@ -12,6 +12,7 @@ unchanged. An archive is only skipped once every member of it was stored.
 
 from __future__ import annotations
 
+import gc
 import getpass
 import hashlib
 import json
@@ -164,7 +165,21 @@ def _init_worker(settings: AnalysisSettings, results: Any, parent: int) -> None:
     _worker_scope = media_scope()
     _worker_scope.__enter__()  # for the worker's whole life
     _worker_queue = results
-    _worker_analyzer = Analyzer(settings, _worker_outbox.append)
+    _worker_analyzer = Analyzer(settings, _emit_matched)
+
+
+# The case's matcher, set before the workers are forked so each inherits it (its index
+# is read-only memory): list matching then runs in parallel, in the workers.
+_worker_matcher: CaseMatcher | None = None
+
+
+def _emit_matched(message: tuple[Any, ...]) -> None:
+    if message[0] == "file" and _worker_matcher is not None:
+        record = message[1]
+        if record.get("status") == "ok":
+            record["matches"] = _worker_matcher.match(record)
+            record.pop("pdq_variants", None)  # used; not worth sending
+    _worker_outbox.append(message)
 
 
 def _run_task(task_id: int, items: list[DiskItem]) -> int:
@@ -317,7 +332,7 @@ class _Writer:
                 chats = None
                 if record.get("status") == "ok":
                     label = self.known.lookup(record) if self.known is not None else None
-                    found = self.matcher.match(record)
+                    found = record["matches"] if "matches" in record else self.matcher.match(record)
                     chats = record.get("chats")
                 rows.append(file_row(record, self.scan_id, label))
                 path = db_text(record["path"])
@@ -537,6 +552,21 @@ def _run_pool(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanO
     from cosea.triage.adapters import preload
 
     preload(chats=options.analysis.chats)
+    global _worker_matcher
+    _worker_matcher = writer.matcher
+    # Objects that exist now are never collected in the workers: without this every full
+    # collection in a worker walks (and copies, page by page) the parent's whole heap.
+    gc.freeze()
+    try:
+        _pool_loop(batches, writer, options, context)
+    finally:
+        gc.unfreeze()
+        _worker_matcher = None
+
+
+def _pool_loop(
+    batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanOptions, context: Any
+) -> None:
     suspects: deque[DiskItem] = deque()  # files to try again, one at a time
     next_id = 0
     pending = iter(batches)
@@ -716,11 +746,13 @@ def scan(
                 f"{len(plan.items):,} file(s) to read ({plan.total_bytes / 1e6:,.1f} MB), "
                 f"{plan.skipped:,} unchanged"
             )
+        one_thread = _one_faiss_thread()
+        one_thread.__enter__()  # until the files are stored; clustering gets every thread
         rematched = _rematch_unchanged(case, writer, signature)
         if rematched and console is not None and progress:
             console.print(f"{rematched:,} unchanged file(s) matched again: the lists changed")
         batches = _batches(plan.items, options)
-        with _progress(console, progress, plan, writer), _one_faiss_thread():
+        with _progress(console, progress, plan, writer):
             # A handful of files is read faster here than by starting worker processes
             # (each would load the image and conversation analysers first).
             small = (
@@ -732,6 +764,7 @@ def scan(
             else:
                 _run_pool(batches, writer, options)
             writer.maybe_commit(force=True)
+        one_thread.__exit__(None, None, None)
         totals = _finish(case, scan_id, sources, options, examiner, writer, plan, started)
     except BaseException:
         if case.conn.in_transaction:
