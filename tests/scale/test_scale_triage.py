@@ -134,3 +134,32 @@ def test_sources_on_s3_are_fetched_into_the_case_with_custody(
     assert kinds[:3] == ["case-created", "source-fetched", "scan-started"]
     assert events[1][1]["url"] == "s3://triage-bucket/case-7"
     assert events[1][1]["objects"] == len(local_files)
+
+
+def test_scan_hands_every_batch_to_the_runner_it_is_given(evidence: Path, tmp_path: Path) -> None:
+    """The seam ``cosea.scale`` plugs Dask into: a runner given is used, even for 8 workers."""
+    from cosea.triage.adapters import media_scope
+    from cosea.triage.analyze import Analyzer
+
+    batches_seen: list[int] = []
+
+    def in_this_process(batches: Any, writer: Any, options: ScanOptions) -> None:
+        messages: list[tuple[Any, ...]] = []
+        analyzer = Analyzer(options.analysis, messages.append)
+        with media_scope():
+            for batch in batches:
+                batches_seen.append(len(batch))
+                for item in batch:
+                    analyzer.disk_file(item)
+        writer.handle_batch(messages)
+
+    cases = tmp_path / "cases"
+    scan(options("local", [evidence], cases, workers=1), progress=False)
+    summary = scan(
+        options("runner", [evidence], cases, workers=8), progress=False, runner=in_this_process
+    )
+    local = case_state(cases, "local")
+    assert case_state(cases, "runner") == local
+    on_disk = [path for path in evidence.rglob("*") if path.is_file()]
+    assert sum(batches_seen) == len(on_disk) and len(batches_seen) > 1  # batch_files=4
+    assert summary.totals["files"] == len(local["files"])

@@ -5,8 +5,9 @@ unchanged files, cuts the rest into batches of neighbouring paths; an archive is
 batch of its own, its members — nested archives too — read by one worker), and its
 writer stores every record in the case in transactions, with the chain of custody.
 All of that stays exactly as in a local scan. Only the analysing processes change:
-batches go to Dask workers instead of a local process pool, each task returns the
-messages of its batch, and the writer stores them as they arrive. Lists and known
+the scan is given a runner (``scanner.scan(..., runner=dask_runner(client))``) that
+sends the batches to Dask workers instead of a local process pool, each task returns
+the messages of its batch, and the writer stores them as they arrive. Lists and known
 files are matched in the writer, where the case's matcher is loaded once.
 
 A worker lost mid-batch costs nothing: Dask runs the batch again elsewhere and the
@@ -25,20 +26,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cosea.errors import CoseaError
 from cosea.scale import cluster, inputs
 
-_PATCH_LOCK = threading.Lock()
-
+if TYPE_CHECKING:
+    from cosea.triage.scanner import ScanRunner, ScanWriter
 
 _worker_scope: Any = None
 
@@ -63,16 +62,31 @@ def analyse_batch(items: list[Any], settings: Any) -> tuple[list[tuple[Any, ...]
     return messages, time.process_time() - cpu_started
 
 
+def dask_runner(client: Any, stats: dict[str, float] | None = None) -> ScanRunner:
+    """A scan runner (``scanner.scan(..., runner=...)``) that analyses the batches on the
+    workers of ``client`` (a ``distributed.Client``).
+
+    ``stats``, when given, receives the workers' CPU seconds (``cpu_seconds``).
+    """
+    totals = stats if stats is not None else {}
+
+    def run(batches: Iterator[list[Any]], writer: ScanWriter, options: Any) -> None:
+        _run_on_dask(client, totals, batches, writer, options)
+
+    return run
+
+
 def _run_on_dask(
     client: Any, stats: dict[str, float], batches: Iterator[list[Any]], writer: Any, options: Any
 ) -> None:
-    """Stands in for the scanner's local process pool (same arguments, same writer)."""
+    """The scan's batches on the cluster, their messages to the scan's writer."""
     from distributed import KilledWorker, as_completed
 
     token = uuid.uuid4().hex[:12]
     numbers = itertools.count()
     settings = client.scatter([options.analysis], broadcast=True)[0]
-    limit = max(2, options.workers * 2)
+    # Two batches in flight per worker (at least four), so none waits for work.
+    limit = 2 * max(2, options.workers)
     inflight: dict[Any, tuple[list[Any], int]] = {}
     completed = as_completed()
     retry: list[tuple[list[Any], int]] = []
@@ -127,22 +141,6 @@ def _run_on_dask(
         for future in inflight:
             future.cancel()
         raise
-
-
-@contextmanager
-def _scanner_on(client: Any, stats: dict[str, float]) -> Iterator[None]:
-    """Route the scanner's worker pool to the cluster for the length of one scan."""
-    from cosea.triage import scanner
-
-    with _PATCH_LOCK:
-        original = scanner._run_pool
-        scanner._run_pool = lambda batches, writer, options: _run_on_dask(  # type: ignore[assignment]
-            client, stats, batches, writer, options
-        )
-        try:
-            yield
-        finally:
-            scanner._run_pool = original  # type: ignore[assignment]
 
 
 def _object_manifest(files: list[inputs.InputFile]) -> str:
@@ -237,7 +235,7 @@ def scan_on_cluster(
     with cluster.connect(scheduler) as client:
         workers = cluster.worker_count(client)
         _check_sources_visible(client, options.sources)
-        # More than one "worker" makes the scanner hand batches to its pool (here: Dask).
-        options = replace(options, workers=max(2, workers))
-        with _scanner_on(client, stats if stats is not None else {}):
-            return scanner.scan(options, console=console, progress=progress)
+        options = replace(options, workers=workers)  # recorded with the scan's settings
+        return scanner.scan(
+            options, console=console, progress=progress, runner=dask_runner(client, stats)
+        )

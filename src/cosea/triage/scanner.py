@@ -8,6 +8,10 @@ again on the next run, and every record is keyed by its logical path, so a resum
 scan never stores a file twice. Files stored by an earlier run are skipped when
 their size and modification time (for archive members: size, time and CRC) are
 unchanged. An archive is only skipped once every member of it was stored.
+
+Who analyses the batches is pluggable: ``scan(options, runner=...)`` takes a
+:data:`ScanRunner` (``cosea.scale`` passes one that sends them to Dask workers);
+planning, storing, custody and clustering stay here whatever the runner.
 """
 
 from __future__ import annotations
@@ -23,13 +27,13 @@ import queue
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 
@@ -510,6 +514,31 @@ def _may_be_archive(path: str) -> bool:
 # --- running ----------------------------------------------------------------------------
 
 
+class ScanWriter(Protocol):
+    """What a runner may use of the scan's writer, the only writer of the case.
+
+    Every call is made from the thread that called :func:`scan`.
+    """
+
+    #: Refreshes the progress bar (None when there is none); call it while waiting.
+    on_progress: Callable[[], None] | None
+
+    def handle_batch(self, messages: list[tuple[Any, ...]]) -> None:
+        """Store the messages an :class:`~cosea.triage.analyze.Analyzer` emitted."""
+
+    def error(self, path: str, kind: str, reason: str) -> None:
+        """Record an error for a file that could not be analysed (e.g. ``worker-crashed``)."""
+
+    def maybe_commit(self, force: bool = False) -> None:
+        """Commit when enough time or records went by since the last commit."""
+
+
+#: Analyses every batch of planned files and hands the analyser's messages to the
+#: writer, returning once all are stored: ``runner(batches, writer, options)``. The
+#: default runs the batches on a local process pool (in this process for one worker).
+ScanRunner = Callable[[Iterator[list[DiskItem]], ScanWriter, ScanOptions], None]
+
+
 def _run_inline(batches: Iterator[list[DiskItem]], writer: _Writer, options: ScanOptions) -> None:
     outbox: list[tuple[Any, ...]] = []
     last_sent = [time.monotonic()]
@@ -689,9 +718,17 @@ def _scan_settings(options: ScanOptions, matcher: CaseMatcher, signature: str) -
 
 
 def scan(
-    options: ScanOptions, console: Console | None = None, progress: bool = True
+    options: ScanOptions,
+    console: Console | None = None,
+    progress: bool = True,
+    runner: ScanRunner | None = None,
 ) -> ScanSummary:
-    """Scan the sources into the case; see the module docstring."""
+    """Scan the sources into the case; see the module docstring.
+
+    ``runner`` analyses the batches (see :data:`ScanRunner`); without one, the local
+    process pool of ``options.workers`` processes does, or this process for one worker
+    or a small scan. A runner given is used for every scan, small ones included.
+    """
     if not options.sources:
         raise InputError(None, "give at least one source folder or file")
     sources = [(os.path.abspath(s), _source_kind(Path(s))) for s in options.sources]
@@ -759,7 +796,9 @@ def scan(
                 len(plan.items) <= options.small_scan_files
                 and plan.total_bytes <= options.small_scan_files * MiB
             )
-            if options.workers == 1 or small:
+            if runner is not None:
+                runner(batches, writer, options)
+            elif options.workers == 1 or small:
                 _run_inline(batches, writer, options)
             else:
                 _run_pool(batches, writer, options)
