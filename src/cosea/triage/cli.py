@@ -133,17 +133,6 @@ def scan_command(
     _print_summary(Console(), summary)
 
 
-def _wants_cluster(scheduler: str | None, sources: list[Path]) -> bool:
-    """A scheduler named (or in the environment), or a source given as a URL."""
-    try:
-        from cosea.scale import wants_cluster
-    except ImportError:
-        if scheduler:
-            raise InputError(None, "--scheduler needs the scale-out extra (cosea[dask])") from None
-        return False
-    return bool(wants_cluster(scheduler, [str(s) for s in sources]))
-
-
 def _print_summary(console: Console, summary: object) -> None:
     from rich.table import Table
 
