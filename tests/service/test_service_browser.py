@@ -139,6 +139,25 @@ def test_work_an_alert_in_the_console(demo_server, browser, database_url):
     assert blurred.count() >= 1
     page.screenshot(path=str(shots / "03-alert.png"), full_page=True)
 
+    # What to do: the platform's playbook first; a tab swaps in the parents' one (htmx),
+    # with where to report, and the address follows so a reload keeps the choice.
+    alert_url = page.url
+    playbook = page.locator("#playbook")
+    assert playbook.get_attribute("data-audience") == "platform"
+    assert page.locator("#playbook .pb-body a[href^='https://']").count() >= 1
+    page.click("#playbook-tab-parents")
+    page.wait_for_selector("#playbook[data-audience='parents']")
+    assert "parents" in page.locator("#playbook-title").inner_text().lower()
+    assert page.locator("#playbook-tab-parents").get_attribute("aria-selected") == "true"
+    assert page.url.endswith("audience=parents#playbook")
+    page.select_option("#playbook-country", "GB")
+    page.click("#playbook-country-submit")
+    page.wait_for_selector("#playbook .pb-body[data-body='gb-iwf']")
+    assert page.locator("#playbook").get_attribute("data-audience") == "parents"
+    page.locator("#playbook").screenshot(path=str(shots / "03b-playbook-parents.png"))
+    page.goto(alert_url)
+    page.wait_for_load_state("networkidle")
+
     # Reveal one thumbnail: only that one changes.
     before = blurred.count()
     page.locator("button.reveal").first.click()

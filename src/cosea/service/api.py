@@ -656,6 +656,29 @@ def get_alert(
     )
 
 
+@router.get(
+    "/alerts/{alert_id}/playbook",
+    tags=["alerts"],
+    summary="What each stakeholder should do about an alert, and where to report (audited)",
+)
+def alert_playbook(
+    alert_id: int,
+    runtime: Runtime,
+    principal: Annotated[Principal, Depends(require("alerts:read"))],
+    audience: Annotated[
+        str,
+        Query(description="platform, law-enforcement, parents, social-services or schools"),
+    ] = "platform",
+    country: Annotated[
+        str | None,
+        Query(max_length=3, description="ISO code for where to report (default: report policy)"),
+    ] = None,
+) -> Response:
+    from cosea.service.playbooks import alert_playbook as build
+
+    return _json(build(runtime, principal, alert_id, audience, country))
+
+
 @router.post("/alerts/{alert_id}/decision", tags=["alerts"], summary="Confirm, dismiss, escalate")
 def decide(
     alert_id: int,

@@ -22,8 +22,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from cosea.errors import CoseaError, NotFound
-from cosea.service import accounts, alerts, audit, media
+from cosea.errors import CoseaError, InputError, NotFound
+from cosea.service import accounts, alerts, audit, media, playbooks
 from cosea.service.alerts import AlertQuery, Conflict
 from cosea.service.deps import CSRF_HEADER, SESSION_COOKIE, csrf_ok, runtime_of, session_principal
 from cosea.service.models import WELLNESS_MODES
@@ -438,8 +438,81 @@ def _stage_bar(assessment: dict[str, Any]) -> list[dict[str, Any]]:
     return bar
 
 
+def _playbook_context(
+    request: Request,
+    principal: Principal,
+    alert_id: int,
+    audience: str | None,
+    country: str | None,
+) -> dict[str, Any]:
+    """What ``_playbook.html`` shows: the playbook, or why it cannot be shown."""
+    from cosea.report.hotlines import countries
+
+    # A bad choice in the address falls back to the default for that choice, with the reason.
+    problems = []
+    try:
+        chosen_audience = playbooks.audience_of(audience)
+    except InputError as error:
+        chosen_audience, problems = "platform", [*problems, error.problem]
+    try:
+        chosen_country = playbooks.country_of(country)
+    except InputError as error:
+        chosen_country, problems = None, [*problems, error.problem]
+    built = playbooks.alert_playbook(
+        runtime_of(request), principal, alert_id, chosen_audience, chosen_country, via="console"
+    )
+
+    def query(target_audience: str) -> str:
+        values = {"audience": target_audience}
+        if chosen_country:
+            values["country"] = chosen_country
+        return urlencode(values)
+
+    tabs = [
+        {
+            **item,
+            "selected": item["id"] == built["audience"],
+            "page_url": f"/console/alerts/{alert_id}?{query(item['id'])}#playbook",
+            "fragment_url": f"/console/alerts/{alert_id}/playbook?{query(item['id'])}",
+        }
+        for item in built["audiences"]
+    ]
+    return {
+        "pb": built,
+        "pb_tabs": tabs,
+        "pb_problems": problems,
+        "pb_countries": countries(),
+        "pb_alert_id": alert_id,
+    }
+
+
+@router.get("/alerts/{alert_id}/playbook")
+def alert_playbook_fragment(
+    request: Request, alert_id: int, audience: str = "", country: str = ""
+) -> Response:
+    """The playbook section alone, for htmx to swap in when the reviewer changes audience."""
+    principal = _user(request, "alerts:read")
+    if not request.headers.get("hx-request"):
+        # Opened directly (no htmx): the whole alert page, showing the same choice.
+        values = {k: v for k, v in {"audience": audience, "country": country}.items() if v}
+        return RedirectResponse(
+            f"/console/alerts/{alert_id}?{urlencode(values)}#playbook", status_code=303
+        )
+    try:
+        context = _playbook_context(request, principal, alert_id, audience, country)
+    except NotFound as error:
+        return HTMLResponse(f'<p class="notice">{Markup.escape(str(error))}</p>', status_code=404)
+    return render(request, "_playbook.html", principal, **context)
+
+
 @router.get("/alerts/{alert_id}")
-def alert_page(request: Request, alert_id: int, decided: str | None = None) -> Response:
+def alert_page(
+    request: Request,
+    alert_id: int,
+    decided: str | None = None,
+    audience: str = "",
+    country: str = "",
+) -> Response:
     principal = _user(request, "alerts:read")
     runtime = runtime_of(request)
     try:
@@ -487,6 +560,7 @@ def alert_page(request: Request, alert_id: int, decided: str | None = None) -> R
         can_decide=principal.can("alerts:decide")
         and alert["state"] in {"open", "escalated", "confirmed"},
         wellness_label=WELLNESS_LABELS.get(principal.wellness, ""),
+        **_playbook_context(request, principal, alert_id, audience, country),
     )
 
 
