@@ -42,14 +42,22 @@ def export_report(
     thumbnails: bool = False,
     examiner: str | None = None,
     max_thumbnails: int = 200,
+    country: str | None = None,
 ) -> dict[str, Any]:
-    """Write one report and record the export in the case's chain of custody."""
+    """Write one report and record the export in the case's chain of custody.
+
+    ``country`` (ISO code) chooses where the playbooks say to report; without it the
+    report policy's country is used."""
     if fmt not in FORMATS:
         raise InputError(None, f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if country is not None:
+        from cosea.report.hotlines import bodies_for
+
+        bodies_for(country)  # an unlisted country is refused before anything is written
     from cosea.triage.reports.collect import collect
 
     with custody.recorded_access(case, "a report export"):
-        data = collect(case)
+        data = collect(case, country=country)
         pictures: list[Any] = []
         problems: list[dict[str, Any]] = []
         if thumbnails and fmt in {"html", "pdf"}:

@@ -67,7 +67,10 @@ def _date_of(row: dict[str, Any]) -> str | None:
     return None
 
 
-def collect(case: Case, *, max_rows: int = MAX_ROWS) -> dict[str, Any]:
+def collect(case: Case, *, max_rows: int = MAX_ROWS, country: str | None = None) -> dict[str, Any]:
+    """The report's content; ``country`` chooses the playbooks' reporting bodies."""
+    from cosea.triage.reports.playbooks import case_playbooks
+
     totals = case_totals(case)
     chain = custody.check(case)
     scans = []
@@ -234,6 +237,7 @@ def collect(case: Case, *, max_rows: int = MAX_ROWS) -> dict[str, Any]:
         "techniques": [
             {**technique_label(t), "count": n} for t, n in technique_counts.most_common()
         ],
+        "playbook": case_playbooks(case, country),
         "custody": {
             "intact": chain.intact,
             "problems": chain.problems,

@@ -93,6 +93,50 @@ def _headings_style() -> Any:
     return FontFace(family="DejaVu", emphasis="BOLD", fill_color=(238, 242, 244))
 
 
+def _playbooks(report: _Report, section: dict[str, Any]) -> None:
+    """The stakeholder playbooks, law enforcement first; the same content as the HTML."""
+    basis = section["basis"]
+    report.heading("What to do: stakeholder playbooks")
+    seen = ", ".join(basis["techniques"]) or "no conversation technique"
+    matched = (
+        f"{basis['matched_files']} file(s) matched a hash list"
+        if basis["media_matched"]
+        else "no file matched a hash list"
+    )
+    report.text(f"Drawn from the COSEA matrix for: {seen}; {matched}.")
+    for text in (section["problem"], section["message"]):
+        if text:
+            report.text(text)
+    for playbook in section["audiences"]:
+        report.pdf.set_font("DejaVu", "B", 10)
+        report.pdf.multi_cell(0, 6, playbook["title"], new_x="LMARGIN", new_y="NEXT")
+        report.text(playbook["intro"])
+        for text in playbook["urgent"]:
+            report.text(f"Urgent: {text}")
+        for number, text in enumerate(playbook["steps"], start=1):
+            report.text(f"{number}. {text}")
+        if playbook["actions"]:
+            report.table(
+                ["Action", "What to do", "Against"],
+                [
+                    [
+                        f"{a['name']} ({a['mitigation']}, {a['kind']})",
+                        a["text"],
+                        ", ".join(a["techniques"]),
+                    ]
+                    for a in playbook["actions"]
+                ],
+                [45, 110, 25],
+            )
+        report.table(
+            ["Where to report", "Country", "Web address"],
+            [[b["name"], b["country"], b["url"]] for b in playbook["report_to"]],
+            [70, 20, 90],
+        )
+        for note in playbook["notes"]:
+            report.text(note, size=8)
+
+
 def render_pdf(data: dict[str, Any], thumbnails: list[Any], out: Path) -> None:
     case = data["case"]
     report = _Report(f"Triage report — case {case['name']}")
@@ -202,6 +246,7 @@ def render_pdf(data: dict[str, Any], thumbnails: list[Any], out: Path) -> None:
         ],
         [62, 24, 12, 30, 52],
     )
+    _playbooks(report, data["playbook"])
     report.heading("Errors")
     report.table(
         ["Kind", "Path", "Reason"],
