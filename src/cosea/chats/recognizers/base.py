@@ -164,6 +164,11 @@ class PatternHit(TechniqueHit):
     pattern: str | None = None
 
 
+# The registry's own per-conversation record in ``RecognizerContext.scratch``: messages
+# seen from each sender so far (one integer per participant), saved with the rest.
+SENT_KEY = "_messages_by_sender"
+
+
 @dataclass(slots=True)
 class RecognizerContext:
     """What a recognizer may know about the conversation when it sees a message.
@@ -185,6 +190,12 @@ class RecognizerContext:
             state = self.scratch[recognizer_name] = {}
         return state
 
+    def messages_from(self, sender: str) -> int | None:
+        """Messages from ``sender`` so far, this one included, as counted by the registry;
+        None when the recognizer is called outside a registry."""
+        sent = self.scratch.get(SENT_KEY)
+        return None if sent is None else sent.get(sender, 0)
+
 
 @dataclass(slots=True)
 class Recognition:
@@ -192,12 +203,53 @@ class Recognition:
     signals: list[ContextSignal] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Triggers:
+    """The only messages on which a recognizer can find anything or change its state.
+
+    The registry calls a recognizer with triggers only on a message that has one of
+    ``words`` among its words (``NormalizedText.words``), a digit (``digit``), one of
+    ``characters`` (single characters) in its original text, or that is its sender's first message in the
+    conversation (``new_sender``). Most messages trip none, and the registry then skips
+    the recognizer without calling it: the per-message cost of a pipeline is mostly
+    Python calls that find nothing. A recognizer without triggers sees every message.
+    """
+
+    words: frozenset[str] = frozenset()
+    digit: bool = False
+    characters: frozenset[str] = frozenset()
+    new_sender: bool = False
+
+    def __or__(self, other: Triggers) -> Triggers:
+        return Triggers(
+            words=self.words | other.words,
+            digit=self.digit or other.digit,
+            characters=self.characters | other.characters,
+            new_sender=self.new_sender or other.new_sender,
+        )
+
+    def fire(self, text: NormalizedText, new_sender: bool) -> bool:
+        # cheapest checks first; set.isdisjoint runs over a list or a string in C
+        return (
+            (new_sender and self.new_sender)
+            or (self.digit and text.has_digit)
+            or not self.words.isdisjoint(text.words)
+            or (bool(self.characters) and not self.characters.isdisjoint(text.original))
+        )
+
+
 class Recognizer(ABC):
-    """One recognizer: declares its name, the techniques it emits and its languages."""
+    """One recognizer: declares its name, the techniques it emits and its languages.
+
+    ``triggers`` (optional) tells the registry which messages it can skip the
+    recognizer on; a recognizer that declares them must return nothing, and change
+    no state, on any other message.
+    """
 
     name: ClassVar[str]
     technique_ids: ClassVar[tuple[str, ...]] = ()
     languages: ClassVar[tuple[str, ...]] = ("*",)
+    triggers: ClassVar[Triggers | None] = None
 
     @abstractmethod
     def recognize(
@@ -229,7 +281,9 @@ class RecognizerRegistry:
 
     def __init__(self, recognizers: Iterable[Recognizer] = ()) -> None:
         self._recognizers: dict[str, Recognizer] = {}
-        self._calls: list[Callable[..., Iterable[TechniqueHit | ContextSignal]]] = []
+        self._untriggered: list[Callable[..., Iterable[TechniqueHit | ContextSignal]]] = []
+        self._gated: list[tuple[Triggers | None, Callable[..., Any]]] = []
+        self._any_trigger: Triggers | None = None
         for recognizer in recognizers:
             self.add(recognizer)
 
@@ -242,8 +296,18 @@ class RecognizerRegistry:
         self._bind()
 
     def _bind(self) -> None:
-        # The per-message loop calls these directly, in registration order.
-        self._calls = [r.recognize for r in self._recognizers.values()]
+        # The per-message loop calls these directly, in registration order: all of them
+        # (each checked against its triggers) when a message trips any recognizer's
+        # triggers, else only those without triggers.
+        recognizers = list(self._recognizers.values())
+        self._gated = [(r.triggers, r.recognize) for r in recognizers]
+        self._untriggered = [r.recognize for r in recognizers if r.triggers is None]
+        declared = [r.triggers for r in recognizers if r.triggers is not None]
+        self._any_trigger = None
+        for triggers in declared:
+            self._any_trigger = (
+                triggers if self._any_trigger is None else self._any_trigger | triggers
+            )
 
     def get(self, name: str) -> Recognizer:
         return self._recognizers[name]
@@ -260,9 +324,30 @@ class RecognizerRegistry:
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Recognition:
+        sent = context.scratch.get(SENT_KEY)
+        if sent is None:
+            sent = context.scratch[SENT_KEY] = {}
+        count = sent.get(message.sender, 0) + 1
+        sent[message.sender] = count
         hits: list[TechniqueHit] = []
         signals: list[ContextSignal] = []
-        for recognize in self._calls:
+        calls: Iterable[Callable[..., Any]]
+        any_trigger = self._any_trigger
+        if any_trigger is None or not (
+            (count == 1 and any_trigger.new_sender)
+            or (text.has_digit and any_trigger.digit)
+            or not any_trigger.words.isdisjoint(text.words)
+            or (any_trigger.characters and not any_trigger.characters.isdisjoint(text.original))
+        ):
+            calls = self._untriggered
+        else:
+            new_sender = count == 1
+            calls = [
+                recognize
+                for triggers, recognize in self._gated
+                if triggers is None or triggers.fire(text, new_sender)
+            ]
+        for recognize in calls:
             findings = recognize(message, text, context)
             if not findings:  # most recognizers, most messages: an empty tuple
                 continue

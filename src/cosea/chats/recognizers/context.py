@@ -25,6 +25,7 @@ from cosea.chats.recognizers.base import (
     PatternHit,
     Recognizer,
     RecognizerContext,
+    Triggers,
 )
 from cosea.types import ContextSignal, Message, Participant, TechniqueHit, parse_timestamp
 
@@ -125,6 +126,13 @@ _AGE_QUESTION_WORDS = frozenset(
 )
 
 
+# Messages that can tell an age: a number (digits or words) or an age question.
+_DISCLOSURE_TRIGGERS = Triggers(words=_NUMBER_WORD_SET | _AGE_QUESTION_WORDS, digit=True)
+# A new sender brings a profile age. The age record changes only on these messages,
+# so the gap and inconsistency recognizers, which act on a change, need no others.
+_AGE_RECORD_TRIGGERS = _DISCLOSURE_TRIGGERS | Triggers(new_sender=True)
+
+
 def _age_value(token: str) -> int | None:
     token = token.strip()
     if token.isdigit():
@@ -183,6 +191,7 @@ class DeclaredAgeRecognizer(Recognizer):
     """Profile ages (``declared_age``), once per participant, as each is first seen."""
 
     name = "declared_age"
+    triggers = Triggers(new_sender=True)
 
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
@@ -217,6 +226,7 @@ class SelfDisclosedAgeRecognizer(Recognizer):
     """Ages people state about themselves (five languages, school years, bare replies)."""
 
     name = "self_disclosed_age"
+    triggers = _DISCLOSURE_TRIGGERS
 
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
@@ -314,6 +324,7 @@ class AgeGapRecognizer(Recognizer):
     """An adult and a minor in the same conversation, from declared or disclosed ages."""
 
     name = "age_gap"
+    triggers = _AGE_RECORD_TRIGGERS
 
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
@@ -375,6 +386,7 @@ class AgeInconsistencyRecognizer(Recognizer):
 
     name = "age_inconsistency"
     technique_ids = ("T0201",)
+    triggers = _AGE_RECORD_TRIGGERS
 
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
@@ -535,6 +547,8 @@ class PersonaPhotoRecognizer(Recognizer):
 
     name = "persona_photo"
     technique_ids = ("T0202",)
+    # a media placeholder, or a claim: an age in digits or an offer to go "first"
+    triggers = Triggers(words=frozenset({"first"}), digit=True, characters=frozenset("["))
 
     def __init__(self, within_messages: int = 3) -> None:
         self.within_messages = within_messages
@@ -543,14 +557,13 @@ class PersonaPhotoRecognizer(Recognizer):
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[PatternHit]:
         state = context.state_for(self.name)
-        counts: dict[str, int] | None = state.get("counts")
-        if counts is None:
-            counts = state["counts"] = {}
         claims: dict[str, int] | None = state.get("claims")
         if claims is None:
             claims = state["claims"] = {}
-        own_count = counts.get(message.sender, 0) + 1
-        counts[message.sender] = own_count
+        own_count = context.messages_from(message.sender)
+        if own_count is None:  # called outside a registry, which counts for us
+            counts: dict[str, int] = state.setdefault("counts", {})
+            own_count = counts[message.sender] = counts.get(message.sender, 0) + 1
         raw = message.text
         if "[" in raw and _MEDIA.match(text.folded):
             claimed_at = claims.get(message.sender)

@@ -296,6 +296,29 @@ _OBFUSCATION_HINTS = re.compile(
 )
 _TOKEN = re.compile(r"[a-z0-9_]+")
 _WORD_TABLE_LIMIT = 100_000  # words remembered by the first pass (bounded memory)
+# A word can take part in an obfuscation hint: a digit before a letter ("p1c"), a letter
+# tripled ("alooone"), a single letter ("s e n d"), or an underscore between letters.
+_WORD_HINT = re.compile(r"[0-9][a-z]|([a-z])\1\1|_|^[a-z]$")
+# Characters of a hint that are not word characters: symbols of leetspeak, whitespace.
+_HINT_SYMBOLS = frozenset("@$!|\t\n\r")
+
+
+class _WordTable(dict):  # type: ignore[type-arg]
+    """Word -> bits, computed on first sight; bounded (cleared when full).
+
+    Looked up with ``map(table.__getitem__, words)``, a loop that runs in C: the
+    vocabulary of chat is small and Zipfian, so nearly every look-up is a hit.
+    """
+
+    def __init__(self, compute: Any) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= _WORD_TABLE_LIMIT:
+            self.clear()
+        bits = self[word] = self.compute(word)
+        return bits
 
 
 class Prefilter:
@@ -360,8 +383,16 @@ class Prefilter:
         # Obfuscation hints alone: prefix anchors are looked up per word instead.
         self.hint = re.compile(_OBFUSCATION_HINTS.pattern)
         self.prefix_lengths = sorted({len(anchor) for anchor in prefix})
-        self._raw_word_bits: dict[str, int] = {}
         self._word_bits: dict[str, int] = {}
+        # One bit above the three blocks: the word may be part of an obfuscation hint.
+        self.hint_bit = 1 << (self.BLOCKS * count)
+        self._raw_table = _WordTable(self._raw_table_bits)
+
+    def _raw_table_bits(self, word: str) -> int:
+        bits = self.raw_word_bits(word)
+        if _WORD_HINT.search(word) is not None:
+            bits |= self.hint_bit
+        return bits
 
     def word_bits(self, word: str) -> int:
         bits = self.exact.get(word, 0)
@@ -427,27 +458,39 @@ class Prefilter:
         sends the message on (only the normalised text can tell), and a word's
         bits include every prefix anchor it starts with.
         """
+        return self.first_pass(text) != 0
+
+    def first_pass(self, text: NormalizedText) -> int:
+        """0 when no pattern can match ``text``; else its words' bits, or -1 when only the
+        normalised text can tell (a sign of obfuscation)."""
         if self.always:
-            return True
+            return -1
         words = text.words
         if not words:
-            return False
-        if self.hint.search(text.plain) is not None:
-            return True
-        # Per word, not per message: the vocabulary of chat is small and Zipfian,
-        # so a bounded word table answers most words with one dictionary look-up.
-        known = self._raw_word_bits
-        bits = self.filler
-        for word in words:
-            word_bits = known.get(word)
-            if word_bits is None:
-                word_bits = self.raw_word_bits(word)
-                if len(known) >= _WORD_TABLE_LIMIT:
-                    known.clear()
-                known[word] = word_bits
-            bits |= word_bits
+            return 0
+        # Per word, not per message, through a table (see _WordTable).
+        bits = reduce(or_, map(self._raw_table.__getitem__, words), self.filler)
+        plain = text.plain
+        if (
+            bits & self.hint_bit or "  " in plain or not _HINT_SYMBOLS.isdisjoint(plain)
+        ) and self.hint.search(plain) is not None:
+            return -1
         count = self.count
-        return bool(bits & (bits >> count) & (bits >> (2 * count)) & self.low_block)
+        if bits & (bits >> count) & (bits >> (2 * count)) & self.low_block:
+            return bits
+        return 0
+
+    def candidates_for(self, text: NormalizedText) -> list[Pattern]:
+        """Patterns worth running on ``text``: the first pass, then its normalised form."""
+        bits = self.first_pass(text)
+        if bits == 0:
+            return []
+        normalized = text.text
+        if bits > 0 and normalized == text.plain:
+            # Normalisation changed nothing, so the normalised words are the raw words,
+            # none of them an abbreviation: the first pass's bits are the answer.
+            return self.matching(bits)
+        return self.candidates(normalized)
 
     def candidates(self, text: str) -> list[Pattern]:
         """Patterns that can match normalised ``text``."""
@@ -517,10 +560,7 @@ class PatternRecognizer(Recognizer):
 
     def candidates(self, text: NormalizedText) -> list[Pattern]:
         """Patterns worth running on this message (see :class:`Prefilter`)."""
-        prefilter = self.patterns.prefilter
-        if not prefilter.could_match(text):
-            return []
-        return prefilter.candidates(text.text)
+        return self.patterns.prefilter.candidates_for(text)
 
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
