@@ -204,3 +204,20 @@ def test_console_playbook_reads_are_audited(service):
     playbook_reads = [e for e in entries if e["action"] == "alert.playbook"]
     assert playbook_reads and playbook_reads[0]["details"]["via"] == "console"
     assert playbook_reads[0]["details"]["audience"] == "law-enforcement"
+
+
+def test_a_broken_report_policy_leaves_the_alert_page_working(service, cosea_home):
+    alert_id = _alert(service)
+    (cosea_home / "report-policy.yaml").write_text("country: [\n", encoding="utf-8")
+    client, _ = service.login("reviewer")
+    page = client.get(f"/console/alerts/{alert_id}")
+    assert page.status_code == 200 and '<mark class="evidence"' in page.text
+    section = _playbook_section(page.text)
+    assert "The playbook could not be built" in section and "report-policy.yaml" in section
+    assert 'id="playbook-tab-parents"' in section  # the choice stays; the reason is shown
+    reader = service.key(["alerts:read"])
+    refused = service.client.get(f"/v1/alerts/{alert_id}/playbook", headers=reader)
+    assert refused.status_code == 422 and "report-policy.yaml" in refused.json()["detail"]
+    # A country given explicitly does not need the policy.
+    chosen = service.client.get(f"/v1/alerts/{alert_id}/playbook?country=GB", headers=reader)
+    assert chosen.status_code == 200

@@ -458,9 +458,15 @@ def _playbook_context(
         chosen_country = playbooks.country_of(country)
     except InputError as error:
         chosen_country, problems = None, [*problems, error.problem]
-    built = playbooks.alert_playbook(
-        runtime_of(request), principal, alert_id, chosen_audience, chosen_country, via="console"
-    )
+    try:
+        built = playbooks.alert_playbook(
+            runtime_of(request), principal, alert_id, chosen_audience, chosen_country, via="console"
+        )
+    except NotFound:
+        raise
+    except CoseaError as error:
+        # A broken report policy, say: the alert page still works, and says why.
+        built, problems = None, [*problems, f"The playbook could not be built: {error}"]
 
     def query(target_audience: str) -> str:
         values = {"audience": target_audience}
@@ -470,15 +476,17 @@ def _playbook_context(
 
     tabs = [
         {
-            **item,
-            "selected": item["id"] == built["audience"],
-            "page_url": f"/console/alerts/{alert_id}?{query(item['id'])}#playbook",
-            "fragment_url": f"/console/alerts/{alert_id}/playbook?{query(item['id'])}",
+            "id": name,
+            "label": playbooks.AUDIENCE_LABELS[name],
+            "selected": name == chosen_audience,
+            "page_url": f"/console/alerts/{alert_id}?{query(name)}#playbook",
+            "fragment_url": f"/console/alerts/{alert_id}/playbook?{query(name)}",
         }
-        for item in built["audiences"]
+        for name in playbooks.AUDIENCE_ORDER
     ]
     return {
         "pb": built,
+        "pb_audience": chosen_audience,
         "pb_tabs": tabs,
         "pb_problems": problems,
         "pb_countries": countries(),
