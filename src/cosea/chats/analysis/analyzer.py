@@ -382,7 +382,17 @@ class ConversationAnalyzer:
             sender.messages += 1
         hits, signals = recognition.hits, recognition.signals
         if not hits and not signals:  # most messages: nothing found
-            self.last_hits = []
+            if self.last_hits:
+                self.last_hits = []
+            if (
+                not self._dirty
+                and self.suspect is None
+                and (self.alert or self._risk < self.model.alert_threshold)
+            ):
+                # No suspect, so no recency to decay and nothing to raise: what
+                # _refresh would conclude, without the call.
+                self._assessment = None
+                return
             self._refresh(message.id, (), None)
             return
         findings: list[tuple[_Person, Evidence]] = []

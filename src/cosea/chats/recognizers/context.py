@@ -465,9 +465,14 @@ def _account_age_days(participant: Participant, when: datetime) -> int | None:
 
 
 class NewAccountRecognizer(Recognizer):
-    """Accounts created shortly before they message (``new_account``), once per participant."""
+    """Accounts created shortly before they message (``new_account``), once per participant.
+
+    Judged on the participant's first message in the conversation, by its timestamp;
+    a first message without one cannot be judged.
+    """
 
     name = "new_account"
+    triggers = Triggers(new_sender=True)
 
     def __init__(self, max_age_days: int = 30) -> None:
         self.max_age_days = max_age_days

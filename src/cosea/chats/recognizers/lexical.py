@@ -565,7 +565,7 @@ class PatternRecognizer(Recognizer):
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[PatternHit | ContextSignal]:
-        candidates = self.candidates(text)
+        candidates = self.patterns.prefilter.candidates_for(text)
         if not candidates:
             return ()
         normalized = text.text
