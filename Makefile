@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cosea-installed
 EXTRAS ?= dev,postgres,dask,heif
+BENCH_ARGS ?=
 
 .PHONY: install demo test lint format system-deps bench clean
 
@@ -35,8 +36,10 @@ format: $(STAMP)
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest
 
+# make bench                      every benchmark at its full size (long)
+# make bench BENCH_ARGS=--quick    small sizes, a few minutes in all
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-output test-artifacts .pytest_cache .ruff_cache

@@ -184,3 +184,19 @@ def test_reporting_country_from_the_policy_and_bad_countries(
     _export(cases, "json", out)
     section = json.loads(out.read_text())["playbook"]
     assert section["audiences"] == [] and "could not be built" in section["problem"]
+
+
+def test_cli_report_takes_the_reporting_country(tmp_path: Path, cases: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cosea.cli import app
+
+    _matched_case(tmp_path, cases)
+    out = tmp_path / "report.json"
+    args = ["triage", "report", "t", "--format", "json", "--out", str(out)]
+    done = CliRunner().invoke(app, [*args, "--cases-dir", str(cases), "--country", "GB"])
+    assert done.exit_code == 0, done.output
+    section = json.loads(out.read_text())["playbook"]
+    assert section["country"] == "GB"
+    police = section["audiences"][0]
+    assert {"gb-ceop", "gb-iwf"} <= {body["id"] for body in police["report_to"]}

@@ -210,6 +210,12 @@ def report_command(
     ),
     max_thumbnails: int = typer.Option(200, help="Most thumbnails in one report."),
     examiner: str | None = typer.Option(None, "--examiner"),
+    country: str | None = typer.Option(
+        None,
+        "--country",
+        help="ISO country code choosing where the playbooks say to report "
+        "(default: the report policy's country, else international bodies only).",
+    ),
     cases_dir: Path | None = _cases_dir_option(),
 ) -> None:
     """Write the case report (the export is recorded in the chain of custody)."""
@@ -224,6 +230,7 @@ def report_command(
             thumbnails=thumbnails,
             examiner=examiner,
             max_thumbnails=max_thumbnails,
+            country=country,
         )
     Console(stderr=True).print(
         f"wrote {fmt} report {escape(str(out))} ({record['bytes']:,} bytes, "
