@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from triage_helpers import jpeg, run_scan, write
+from triage_helpers import RISKY_CHAT, jpeg, run_scan, write
 
 from cosea.errors import InputError
 from cosea.media.hashing import hash_bytes
@@ -22,24 +22,6 @@ from cosea.triage import adapters
 from cosea.triage.case import Case
 from cosea.triage.reports import export_report
 
-RISKY_CHAT = {
-    "id": "c-risky",
-    "platform": "game_chat",
-    "participants": [{"id": "a", "declared_age": 12}, {"id": "b", "declared_age": 17}],
-    "messages": [
-        {"id": "m1", "ts": "2024-03-03T17:00:00Z", "from": "b", "text": "gg"},
-        {"id": "m2", "ts": "2024-03-03T17:01:00Z", "from": "b", "text": "how old r u"},
-        {"id": "m3", "ts": "2024-03-03T17:02:00Z", "from": "a", "text": "im 12"},
-        {"id": "m4", "ts": "2024-03-03T17:03:00Z", "from": "b",
-         "text": "you seem really mature for your age"},
-        {"id": "m5", "ts": "2024-03-03T17:04:00Z", "from": "b",
-         "text": "i can get you free skins if you keep this between us"},
-        {"id": "m6", "ts": "2024-03-03T17:05:00Z", "from": "b", "text": "dont tell your parents"},
-        {"id": "m7", "ts": "2024-03-03T17:06:00Z", "from": "b", "text": "are you alone right now"},
-        {"id": "m8", "ts": "2024-03-03T17:07:00Z", "from": "b", "text": "lets move to another app"},
-        {"id": "m9", "ts": "2024-03-03T17:08:00Z", "from": "b", "text": "send me a private pic"},
-    ],
-}  # fmt: skip
 ORDER = ["law-enforcement", *(a for a in AUDIENCES if a != "law-enforcement")]
 
 
