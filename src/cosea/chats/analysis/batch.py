@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from cosea.chats.analysis.analyzer import ConversationAnalyzer
@@ -62,8 +62,9 @@ def _batch_findings(batch: Any | None, header: Conversation, first: Message | No
     if batch is None:
         return []
     if first is not None and not header.messages:
-        probe = replace(header, messages=[first])
-        found = batch.observe_conversation(probe, first.ts, initiator=first.sender)
+        found = batch.observe_conversation(
+            header, first.ts, initiator=first.sender, first_message_id=first.id
+        )
     else:
         found = batch.observe_conversation(header, first.ts if first is not None else None)
     return [f for f in (found or []) if isinstance(f, ContextSignal | TechniqueHit)]

@@ -32,6 +32,8 @@ from cosea.types import ContextSignal, Conversation, Participant, TechniqueHit, 
 _LOCAL_ID = re.compile(r"^(?:u|p|user|participant|speaker|s)?\d{1,3}$", re.IGNORECASE)
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
 _LEET_INSIDE = re.compile(r"(?<=[a-z])[013457]+(?=[a-z])")
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+_LETTER_RUNS = re.compile(r"(.)\1+")
 _GENERIC_NAMES = frozenset(
     {"unknown", "unknownnumber", "user", "anonymous", "anon", "deleteduser", "guest", "player"}
 )
@@ -56,11 +58,14 @@ def name_skeleton(display_name: str | None) -> str:
     """
     if not display_name:
         return ""
-    text = unicodedata.normalize("NFKD", display_name.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if display_name.isascii():  # no accents to strip, and casefold is lower
+        text = display_name.lower()
+    else:
+        text = unicodedata.normalize("NFKD", display_name.casefold())
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = _LEET_INSIDE.sub(lambda m: m.group().translate(_LEET_DIGITS), text)
-    letters = re.sub(r"[^a-z]+", "", text)
-    return re.sub(r"(.)\1+", r"\1", letters)
+    letters = _NOT_LETTERS.sub("", text)
+    return _LETTER_RUNS.sub(r"\1", letters)
 
 
 def _created_days_before(participant: Participant, when: datetime | None) -> int | None:
@@ -124,18 +129,22 @@ class BatchContext:
         first_ts: datetime | None = None,
         *,
         initiator: str | None = None,
+        first_message_id: str | None = None,
     ) -> list[ContextSignal | TechniqueHit]:
         """Signals about this conversation's participants, from the batch seen so far.
 
         ``initiator``: the participant who opened the conversation, when known
         (else the sender of the header's first message, else every participant
-        of a one-to-one conversation is considered).
+        of a one-to-one conversation is considered). ``first_message_id``: the id
+        the hits are placed on, for a streamed header that carries no messages.
         """
         self.conversations_seen += 1
         when = first_ts or (header.messages[0].ts if header.messages else None)
         if initiator is None and header.messages:
             initiator = header.messages[0].sender
-        first_message = header.messages[0].id if header.messages else None
+        first_message = first_message_id
+        if first_message is None and header.messages:
+            first_message = header.messages[0].id
         participants = list(header.participants)
         findings: list[ContextSignal | TechniqueHit] = []
         if when is None or not participants:
