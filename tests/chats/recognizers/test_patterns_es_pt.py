@@ -1,0 +1,337 @@
+"""Spanish and Portuguese patterns: chat spellings, regional variants, hard negatives.
+
+Phrasings here are not copies of the pattern files' examples: they use chat
+abbreviations ("q", "k", "vc", "tb", "n", "ngm"), missing accents, voseo and
+European Portuguese, the way a held-out set would. Short, non-graphic
+warning-sign phrases only.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from recognizer_helpers import run, run_conversation, techniques
+
+from cosea.chats.analysis import analyze_stream
+from cosea.chats.recognizers import RecognizerRegistry
+from cosea.types import Conversation, Message, Participant
+
+SPANISH = [
+    ("T0101", "y tu cuantos años tenés?"),
+    ("T0101", "k edad tienes?"),
+    ("T0101", "vas a la secundaria todavia?"),
+    ("T0102", "dnd vives?"),
+    ("T0102", "a q hora sales del insti"),
+    ("T0103", "tas sola en casa?"),
+    ("T0103", "tus papas te revisan el cel?"),
+    ("T0104", "te sientes sola seguido?"),
+    ("T0201", "yo tb tengo 14 jaja"),
+    ("T0202", "trabajo para una agencia de modelos, podrias ser modelo"),
+    ("T0203", "me banearon la otra cuenta, esta es mi cuenta nueva"),
+    ("T0301", "q linda sos"),
+    ("T0301", "eres re madura para tu edad"),
+    ("T0302", "te regalo pavos si quieres"),
+    ("T0303", "nadie te entiende como yo"),
+    ("T0304", "creo q me gustas mucho"),
+    ("T0401", "no le digas a tus papas de mi ok?"),
+    ("T0401", "esto queda entre tu y yo 🤫"),
+    ("T0402", "tus papas no te valoran como yo"),
+    ("T0403", "pasame tu wsp mejor"),
+    ("T0403", "sigamos por privado"),
+    ("T0501", "tenes novio?"),
+    ("T0502", "es normal, todas lo hacen"),
+    ("T0601", "pasame una foto tuya porfa"),
+    ("T0601", "me mandas una selfie?"),
+    ("T0602", "prende la cam"),
+    ("T0603", "yo te mando una primero"),
+    ("T0604", "demuestrame que eres real"),
+    ("T0701", "si no pagas se las mando a todos tus amigos"),
+    ("T0701", "tengo tus fotos"),
+    ("T0702", "mandame 100 dolares en bitcoin"),
+    ("T0703", "quiero mas fotos"),
+    ("T0704", "tenes 10 minutos"),
+    ("T0705", "despues de todo lo q hice por ti"),
+    ("T0801", "quiero conocerte en persona"),
+    ("T0802", "paso por ti a la salida del cole"),
+    ("T0901", "borra el chat despues"),
+    ("T0902", "hazte una cuenta secreta"),
+    ("T1001", "te pago por fotos"),
+    ("T1003", "tienes amigas de tu edad?"),
+]
+
+PORTUGUESE = [
+    ("T0101", "qntos anos vc tem?"),
+    ("T0101", "quantos anos tens?"),
+    ("T0102", "vc mora onde?"),
+    ("T0102", "q horas seus pais chegam?"),
+    ("T0103", "vc ta sozinha em casa?"),
+    ("T0103", "tua mae mexe no teu telemovel?"),
+    ("T0104", "vc se sente sozinha?"),
+    ("T0201", "tenho 14 tbm"),
+    ("T0202", "sou olheiro de uma agencia de modelos"),
+    ("T0203", "minha outra conta foi banida"),
+    ("T0301", "vc e mt linda"),
+    ("T0301", "és muito madura para a tua idade"),
+    ("T0302", "te dou robux se quiser"),
+    ("T0303", "ngm te entende como eu"),
+    ("T0304", "to apaixonado por vc"),
+    ("T0401", "n conta pra ngm"),
+    ("T0401", "não contes aos teus pais"),
+    ("T0402", "seus pais nao te entendem"),
+    ("T0403", "me chama no zap"),
+    ("T0403", "vem pro pv"),
+    ("T0501", "vc tem namorado?"),
+    ("T0502", "e normal, todo mundo faz isso"),
+    ("T0601", "manda uma foto sua"),
+    ("T0601", "envia-me uma selfie"),
+    ("T0602", "liga a camera"),
+    ("T0603", "eu te mando uma primeiro"),
+    ("T0604", "prova que vc e real"),
+    ("T0701", "paga ou eu mando suas fotos pra todo mundo"),
+    ("T0701", "tenho suas fotos"),
+    ("T0702", "faz um pix de 200 reais"),
+    ("T0703", "quero mais fotos"),
+    ("T0704", "vc tem 10 minutos"),
+    ("T0705", "depois de tudo que eu fiz por vc"),
+    ("T0801", "quero te conhecer pessoalmente"),
+    ("T0802", "eu te busco depois da escola"),
+    ("T0901", "apaga a conversa dps"),
+    ("T0902", "cria uma conta fake"),
+    ("T1001", "te pago pelas fotos"),
+    ("T1003", "vc tem alguma amiga da sua idade?"),
+]
+
+# Everyday phrases sharing words with warning signs: family, school, games,
+# safety advice. No technique may fire on them.
+BENIGN = [
+    "nunca mandes fotos a desconocidos",
+    "si alguien te pide fotos, diselo a un adulto de confianza",
+    "cuantos años tiene tu hermano?",
+    "no le digas a mama lo de la fiesta sorpresa",
+    "mandame la foto de la tarea porfa",
+    "te doy 300 monedas por esa skin",
+    "no me dejes solo en la partida!!",
+    "nos vemos mañana en el cole",
+    "llego en 40 minutos, hay trafico",
+    "mando saludos a todos",
+    "te llevo 3 puntos de ventaja",
+    "borra el meme de la clase jaja",
+    "no es justo, te toca elegir a ti",
+    "nunca passe sua senha pra ninguem",
+    "se alguem te pedir fotos, conta pra um adulto de confianca",
+    "quantos anos tem seu irmao?",
+    "nao fala pra mae da festa surpresa",
+    "me passa a foto da tarefa?",
+    "te dou 300 moedas por essa skin",
+    "minha mae nao me deixa sair hoje",
+    "a gente se ve amanha na escola",
+    "chego em 40 minutos, ja to saindo",
+    "mando um abraco pra todos",
+    "vou postar as fotos da viagem no instagram",
+    "so pra mim que o jogo ta travando?",
+    "vc tem 5 minutos pra conversar?",
+]
+
+
+@pytest.mark.parametrize(("technique", "text"), SPANISH)
+def test_spanish_phrasings(registry: RecognizerRegistry, technique: str, text: str) -> None:
+    assert technique in techniques(registry, text), text
+
+
+@pytest.mark.parametrize(("technique", "text"), PORTUGUESE)
+def test_portuguese_phrasings(registry: RecognizerRegistry, technique: str, text: str) -> None:
+    assert technique in techniques(registry, text), text
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_hard_negatives_raise_nothing(registry: RecognizerRegistry, text: str) -> None:
+    assert techniques(registry, text) == set(), text
+
+
+def test_child_side_replies_are_cues_not_hits(registry: RecognizerRegistry) -> None:
+    for text, technique in [
+        ("por favor no las publiques", "T0701"),
+        ("no tengo dinero", "T0702"),
+        ("por favor nao posta", "T0701"),
+        ("nao tenho dinheiro", "T0702"),
+    ]:
+        found = run(registry, text)
+        assert technique not in {hit.technique_id for hit in found.hits}, text
+        assert technique in {s.technique_id for s in found.signals if s.kind == "target_cue"}
+
+
+def test_spanish_and_portuguese_do_not_fire_on_english(registry: RecognizerRegistry) -> None:
+    """Their words are the anchors: English chat never reaches their patterns."""
+    english = [
+        "send me a pic of the sheet",
+        "ill pay $50 for pictures of the game",
+        "its so hot today lol",
+        "facetime?",
+        "we can go on snap later",
+        "my mum says dinner is ready",
+    ]
+    for text in english:
+        hits = run(registry, text).hits
+        assert not [h for h in hits if h.pattern and h.pattern[:3] in ("es.", "pt.")], text
+
+
+# (sender, text); "a" is the adult, "k" the child.
+CONVERSATIONS = {
+    "es-grooming": (
+        "es",
+        [
+            ("a", "hola! juegas muy bien"),
+            ("k", "jaja gracias"),
+            ("a", "cuantos años tienes?"),
+            ("k", "13"),
+            ("a", "eres muy madura para tu edad"),
+            ("a", "estas sola en casa?"),
+            ("k", "si mis papas trabajan"),
+            ("a", "no le digas a nadie q hablamos, es nuestro secreto"),
+            ("a", "tienes whatsapp? hablemos por ahi mejor"),
+            ("a", "mandame una foto solo para mi"),
+        ],
+        {"T0101", "T0301", "T0103", "T0401", "T0403", "T0601"},
+    ),
+    "es-sextortion": (
+        "es",
+        [
+            ("a", "hola guapa"),
+            ("k", "quien eres"),
+            ("a", "tengo tus fotos"),
+            ("a", "pagame 200 euros o se las mando a todos tus amigos"),
+            ("k", "por favor no"),
+            ("a", "tienes 10 minutos"),
+        ],
+        {"T0701", "T0702", "T0704"},
+    ),
+    "pt-grooming": (
+        "pt",
+        [
+            ("a", "oi, vc joga mt bem"),
+            ("k", "kkk valeu"),
+            ("a", "quantos anos vc tem?"),
+            ("k", "13"),
+            ("a", "vc e muito madura pra sua idade"),
+            ("a", "vc ta sozinha em casa?"),
+            ("k", "to sim"),
+            ("a", "nao conta pra ngm, fica entre a gente"),
+            ("a", "me chama no zap"),
+            ("a", "me manda uma foto so pra mim"),
+        ],
+        {"T0101", "T0301", "T0103", "T0401", "T0403", "T0601"},
+    ),
+    "pt-sextortion": (
+        "pt",
+        [
+            ("a", "oi gatinha"),
+            ("k", "quem e vc"),
+            ("a", "tenho suas fotos"),
+            ("a", "me paga 200 reais ou eu mando suas fotos pra todo mundo"),
+            ("k", "por favor nao"),
+            ("a", "vc tem 10 minutos"),
+        ],
+        {"T0701", "T0702", "T0704"},
+    ),
+}
+
+BENIGN_CONVERSATIONS = {
+    "es-family": (
+        "es",
+        [
+            ("a", "oye no le digas a mama, el sabado le hacemos una fiesta sorpresa"),
+            ("k", "vale!! no digo nada"),
+            ("a", "estas sola en casa? llego tarde, hay mucho trafico"),
+            ("k", "si, papa ya llego"),
+            ("a", "mandame la foto de la tarea de mates porfa"),
+            ("k", "ya te la mande"),
+            ("a", "nos vemos mañana en el cole"),
+        ],
+    ),
+    "es-game": (
+        "es",
+        [
+            ("a", "gg bro"),
+            ("k", "cuantos años tiene tu hermano? juega re bien"),
+            ("a", "15, es un crack"),
+            ("k", "te doy 300 monedas por esa skin"),
+            ("a", "no me dejes solo en la partida!!"),
+            ("k", "no es justo, te toca elegir a ti"),
+        ],
+    ),
+    "pt-family": (
+        "pt",
+        [
+            ("a", "nao fala pra mae da festa surpresa"),
+            ("k", "ta bom kkk"),
+            ("a", "me passa a foto da tarefa?"),
+            ("k", "passo sim"),
+            ("a", "chego em 40 minutos, ja to saindo"),
+            ("k", "a gente se ve amanha na escola"),
+        ],
+    ),
+    "pt-game": (
+        "pt",
+        [
+            ("a", "bora mais uma partida"),
+            ("k", "quantos anos tem seu irmao? ele joga mt"),
+            ("a", "16 kkk"),
+            ("k", "te dou 300 moedas por essa skin"),
+            ("a", "so pra mim que o jogo ta travando?"),
+            ("k", "nao me deixa sozinho na partida!!"),
+        ],
+    ),
+}
+
+
+def _conversation(conversation_id: str, language: str, lines: list[tuple[str, str]]):
+    start = datetime(2026, 1, 12, 18, 0, tzinfo=UTC)
+    messages = [
+        Message(f"m{i + 1}", sender, text, ts=start + timedelta(minutes=i))
+        for i, (sender, text) in enumerate(lines)
+    ]
+    people = [
+        Participant("a", display_name="player_a"),
+        Participant("k", display_name="player_k", declared_age=13),
+    ]
+    return Conversation(conversation_id, people, messages, platform="game_chat", language=language)
+
+
+@pytest.mark.parametrize("name", sorted(CONVERSATIONS))
+def test_risky_conversations_show_their_techniques(registry: RecognizerRegistry, name: str) -> None:
+    _, lines, expected = CONVERSATIONS[name]
+    found = {
+        hit.technique_id
+        for result, (sender, _) in zip(run_conversation(registry, lines), lines, strict=True)
+        for hit in result.hits
+        if sender == "a"
+    }
+    assert expected <= found, expected - found
+
+
+@pytest.mark.parametrize("name", sorted(BENIGN_CONVERSATIONS))
+def test_benign_conversations_have_no_technique_hits(
+    registry: RecognizerRegistry, name: str
+) -> None:
+    _, lines = BENIGN_CONVERSATIONS[name]
+    hits = [
+        (hit.technique_id, hit.matched_text)
+        for result in run_conversation(registry, lines)
+        for hit in result.hits
+        if hit.side in ("adult-side", "any")
+    ]
+    assert not hits
+
+
+def test_analyser_alerts_on_risky_and_not_on_benign(registry: RecognizerRegistry) -> None:
+    conversations = [
+        _conversation(name, language, lines)
+        for name, (language, lines, *_rest) in {**CONVERSATIONS, **BENIGN_CONVERSATIONS}.items()
+    ]
+    assessments = {a.conversation_id: a for a in analyze_stream(conversations, registry=registry)}
+    for name in CONVERSATIONS:
+        assert assessments[name].alert, name
+        assert assessments[name].suspect == "a", name
+    for name in BENIGN_CONVERSATIONS:
+        assert not assessments[name].alert, name
