@@ -56,6 +56,15 @@ GERMAN = [
     ("T0902", "mach dir nen fake account damit deine eltern es nicht sehen"),
     ("T1001", "wie viel nimmst du fur ein bild"),
     ("T1003", "hast du freundinnen in deinem alter?"),
+    # a held-out probe written after the patterns (each missed at first)
+    ("T0103", "sind deine eltern heute abend weg?"),
+    ("T0103", "ist grad jemand bei dir zuhause?"),
+    ("T0201", "bin selber erst 16"),
+    ("T0303", "du kannst mir echt alles sagen"),
+    ("T0401", "das muss niemand wissen"),
+    ("T0402", "deine freunde sind doch nur neidisch"),
+    ("T0701", "wenn du nicht zahlst sieht deine ganze schule die bilder"),
+    ("T0703", "schick mir noch mehr"),
 ]
 
 FRENCH = [
@@ -97,6 +106,15 @@ FRENCH = [
     ("T0902", "cree un faux compte comme ca tes parents peuvent pas voir"),
     ("T1001", "combien pour une photo"),
     ("T1003", "tas des copines de ton age?"),
+    # a held-out probe written after the patterns (each missed at first)
+    ("T0101", "t'es en 5ème ?"),
+    ("T0101", "t'as quel âge toi ?"),
+    ("T0104", "t'as personne à qui parler ?"),
+    ("T0401", "faut pas le dire à tes parents"),
+    ("T0603", "je t'en envoie une aussi"),
+    ("T0701", "si tu paies pas toute ton école verra tes photos"),
+    ("T0703", "envoie en d'autres"),
+    ("T0705", "si tu me bloques je me tue"),
 ]
 
 # Everyday phrases that share words with warning signs: family, school, games, advice.
@@ -134,6 +152,9 @@ HARD_NEGATIVES = [
     "supprime la photo genante de moi",
     "bonne nuit ma cherie, dors bien",
     "tu sais ou jenvoie le colis?",
+    "je me tue au travail cette semaine",
+    "tout le monde le fait, cest la mode",
+    "das spiel ist so geil, alle machen das",
 ]
 
 # English chat must not wake the German and French patterns.
