@@ -160,6 +160,8 @@ HARD_NEGATIVES = [
 # English chat must not wake the German and French patterns.
 ENGLISH = [
     "send me a pic",
+    "send me a private pic, just for me",
+    "what did you get for question 4",
     "Send $100 in gift cards in 15 min or I send the video to your family",
     "its so hot today",
     "gg that was a great goal",
