@@ -426,3 +426,10 @@ def test_analyser_alerts_on_risky_and_not_on_benign(registry: RecognizerRegistry
         assert assessments[name].suspect == "u2", name
     for name in BENIGN:
         assert not assessments[name].alert, name
+
+
+@pytest.mark.parametrize("text", ["was fuer ein tor!", "tor!!", "ein tor in der letzten minute"])
+def test_a_goal_is_not_an_anonymity_tool(text: str) -> None:
+    from cosea.chats.recognizers import default_registry
+
+    assert "T0902" not in techniques(default_registry(), text, sender="a")
