@@ -9,7 +9,7 @@ STAMP := $(VENV)/.cosea-installed
 EXTRAS ?= dev,postgres,dask,heif
 BENCH_ARGS ?=
 
-.PHONY: install demo test lint format system-deps bench clean
+.PHONY: install demo test lint format system-deps bench anchor-plans clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: $(STAMP) system-deps lint
 # make bench BENCH_ARGS=--quick    small sizes, a few minutes in all
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+# after editing the pattern YAML: the shipped anchor plans that keep start-up fast
+anchor-plans: $(STAMP)
+	$(BIN)/python -c "from cosea.chats.recognizers._plan_cache import write_cache; print(write_cache())"
 
 clean:
 	rm -rf $(VENV) demo-output test-artifacts .pytest_cache .ruff_cache

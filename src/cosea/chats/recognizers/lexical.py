@@ -23,7 +23,7 @@ before full normalisation. See :mod:`cosea.chats.recognizers._anchors`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 from importlib import resources
@@ -33,7 +33,8 @@ from typing import Any
 
 import yaml
 
-from cosea.chats.recognizers._anchors import plan, split_alternatives
+from cosea.chats.recognizers._anchors import Plan, split_alternatives
+from cosea.chats.recognizers._plan_cache import cached_plan
 from cosea.chats.recognizers._regex import WORD_END, trie_pattern
 from cosea.chats.recognizers.base import (
     NormalizedText,
@@ -223,9 +224,17 @@ def _compile(regex: str, where: str) -> re.Pattern[str]:
 
 
 def load_language(
-    path: Path, shared_macros: dict[str, str], *, language: str | None = None
+    path: Path,
+    shared_macros: dict[str, str],
+    *,
+    language: str | None = None,
+    planner: Callable[[str], Plan] | None = None,
 ) -> tuple[str, dict[str, TechniquePatterns], list[re.Pattern[str]]]:
-    """Compile one pattern file. Errors name the file and the entry."""
+    """Compile one pattern file. Errors name the file and the entry.
+
+    ``planner`` derives each alternative's anchors (default: the shipped plans,
+    else :func:`plan`)."""
+    planner = planner or cached_plan
     data = _read_yaml(path)
     lang = str(data.get("language") or language or path.stem)
     macros = {**shared_macros, **{str(k): str(v) for k, v in (data.get("macros") or {}).items()}}
@@ -251,19 +260,23 @@ def load_language(
             if not 0.0 < confidence <= 1.0:
                 raise InputError(where, f"confidence {confidence} not in (0, 1]", entry=number)
             inner = expand_pattern(str(entry["match"]), macros, where)
-            _compile(wrap(inner), f"{where} pattern {number}")
+            alternatives = split_alternatives(inner)
+            if len(alternatives) > 1:  # else the one alternative below is the whole
+                _compile(wrap(inner), f"{where} pattern {number}")
             pattern_id = str(entry.get("id") or f"{lang}.{technique_id}.{number}")
             # Each top-level alternative gets its own anchors: one common word in
             # one branch would otherwise make the whole pattern run everywhere.
-            for branch, alternative in enumerate(split_alternatives(inner)):
-                gating = plan(alternative)
+            for branch, alternative in enumerate(alternatives):
+                # compiled first: a bad regex is reported as such, not by the planner
+                regex = _compile(wrap(alternative), f"{where} pattern {number}")
+                gating = planner(alternative)
                 bucket.patterns.append(
                     Pattern(
                         id=pattern_id,
                         technique_id=technique_id,
                         language=lang,
                         source=str(entry["match"]),
-                        regex=_compile(wrap(alternative), f"{where} pattern {number}"),
+                        regex=regex,
                         confidence=confidence,
                         side=side,
                         requirements=gating.requirements,
@@ -498,7 +511,10 @@ class Prefilter:
 
 
 def load_pattern_set(
-    languages: Iterable[str] | None = None, *, extra_files: Iterable[Path] = ()
+    languages: Iterable[str] | None = None,
+    *,
+    extra_files: Iterable[Path] = (),
+    planner: Callable[[str], Plan] | None = None,
 ) -> PatternSet:
     """Compile the bundled pattern files for ``languages`` plus any extra files.
 
@@ -521,7 +537,7 @@ def load_pattern_set(
     techniques: dict[str, TechniquePatterns] = {}
     exclude_all: dict[str, list[re.Pattern[str]]] = {}
     for path in files:
-        lang, loaded, excluded = load_language(path, shared_macros)
+        lang, loaded, excluded = load_language(path, shared_macros, planner=planner)
         exclude_all.setdefault(lang, []).extend(excluded)
         for technique_id, bucket in loaded.items():
             merged = techniques.setdefault(technique_id, TechniquePatterns(technique_id))
