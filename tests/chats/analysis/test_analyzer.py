@@ -263,3 +263,23 @@ def test_streamed_header_participants_are_met_when_they_speak(model, registry):
     assert [p.id for p in analyzer.participants] == ["kid", "adult"]
     features = dict(zip(FEATURE_NAMES, analyzer.features(), strict=True))
     assert features["minor_present"] == 1.0 and features["age_gap"] == 2.0  # 23 years, capped at 20
+
+
+def test_ages_alone_never_raise_an_alert_or_a_risky_class() -> None:
+    """An adult chatting with a child (a sibling, a coach, a tutor) with no technique seen:
+    however the model weighs the ages, there is no alert and the class stays benign."""
+    from cosea.chats.model import LinearPart
+
+    ages_only = replace(
+        hand_model(),
+        risk=LinearPart(["minor_present"], [10.0], 0.0, [0.0], [1.0]),  # ages decide alone
+        alert_threshold=0.5,
+    )
+    lines = [("u2", "did you finish the maths homework"), ("u1", "yes"), ("u2", "good job")]
+    conversation = make_conversation("ages-only", lines, ages=(12, 35))
+    analyzer = ConversationAnalyzer(ages_only, conversation=conversation)
+    for message in conversation.messages:
+        assessment = analyzer.observe(message)
+    assert assessment.risk >= ages_only.alert_threshold  # the model alone would call it risky
+    assert not assessment.alert and assessment.alert_message is None
+    assert assessment.cls == ConversationClass.BENIGN and assessment.suspect is None

@@ -544,12 +544,16 @@ class ConversationAnalyzer:
                     break
 
     def _may_raise(self) -> bool:
+        suspect = self._people.get(self.suspect) if self.suspect else None
+        if suspect is None or not suspect.tactic_max:
+            # Ages and account facts alone (an adult talking with a child: a sibling, a
+            # coach, a tutor) never raise an alert; a technique must have been seen.
+            return False
         if not self.clearances:
             return True
         last = self.clearances[-1]
         stronger = self.risk >= last["risk"] + self.model.rearm_margin
-        suspect = self._people.get(self.suspect) if self.suspect else None
-        further = suspect is not None and suspect.reported_rank > last["stage_rank"]
+        further = suspect.reported_rank > last["stage_rank"]
         return stronger or further
 
     # -- reading the state ---------------------------------------------------------
@@ -563,8 +567,10 @@ class ConversationAnalyzer:
         model = self.model
         risk = self.risk  # brings a lazily decayed risk (and its vector) up to date
         vector = self._vector if self._vector is not None else self.features()
-        risky = self.alert or risk >= model.alert_threshold
         suspect = self._people.get(self.suspect) if self.suspect else None
+        # Like the alert (see _may_raise): no technique seen, no risky class.
+        seen_technique = suspect is not None and bool(suspect.tactic_max)
+        risky = self.alert or (risk >= model.alert_threshold and seen_technique)
         if risky and suspect is not None:
             cls = model.risky_class(vector)
             techniques = suspect.techniques
