@@ -24,10 +24,11 @@ import re
 import unicodedata
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cosea.chats.recognizers.base import PatternHit
-from cosea.types import ContextSignal, Conversation, Participant, TechniqueHit, parse_timestamp
+from cosea.chats.recognizers.context import account_age_days
+from cosea.types import ContextSignal, Conversation, Participant, TechniqueHit
 
 _LOCAL_ID = re.compile(r"^(?:u|p|user|participant|speaker|s)?\d{1,3}$", re.IGNORECASE)
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
@@ -66,23 +67,6 @@ def name_skeleton(display_name: str | None) -> str:
     text = _LEET_INSIDE.sub(lambda m: m.group().translate(_LEET_DIGITS), text)
     letters = _NOT_LETTERS.sub("", text)
     return _LETTER_RUNS.sub(r"\1", letters)
-
-
-def _created_days_before(participant: Participant, when: datetime | None) -> int | None:
-    if when is None or not participant.account_created:
-        return None
-    created = participant.account_created
-    try:
-        created_at = parse_timestamp(created if "T" in created else f"{created}T00:00:00Z")
-    except ValueError:
-        return None
-    if created_at is None:
-        return None
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - created_at).days
 
 
 @dataclass
@@ -215,7 +199,7 @@ class BatchContext:
                     seen.popitem(last=False)
             if not others:
                 continue
-            age_days = _created_days_before(participant, when)
+            age_days = account_age_days(participant, when)
             is_new = age_days is not None and 0 <= age_days <= self.new_account_days
             if not is_new:
                 continue  # an old account with a common name is not a recycled one
@@ -243,7 +227,7 @@ class BatchContext:
         new_accounts = [
             p
             for p in participants
-            if (days := _created_days_before(p, when)) is not None
+            if (days := account_age_days(p, when)) is not None
             and 0 <= days <= self.new_account_days
         ]
         if not new_accounts:

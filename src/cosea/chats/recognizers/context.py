@@ -447,9 +447,10 @@ class AgeInconsistencyRecognizer(Recognizer):
         return None
 
 
-def _account_age_days(participant: Participant, when: datetime) -> int | None:
+def account_age_days(participant: Participant, when: datetime | None) -> int | None:
+    """Whole days from the participant's account creation to ``when`` (None if unknown)."""
     created = participant.account_created
-    if not created:
+    if when is None or not created:
         return None
     try:
         created_at = parse_timestamp(created if "T" in created else f"{created}T00:00:00Z")
@@ -487,7 +488,7 @@ class NewAccountRecognizer(Recognizer):
         participant = context.participants.get(message.sender)
         if participant is None:
             return ()
-        days = _account_age_days(participant, message.ts)
+        days = account_age_days(participant, message.ts)
         if days is None or days < 0 or days > self.max_age_days:
             return ()
         return (
