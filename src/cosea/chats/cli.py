@@ -10,11 +10,14 @@ from __future__ import annotations
 import heapq
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 app = typer.Typer(no_args_is_help=True, help="Analyse conversations for offender techniques.")
 
@@ -95,6 +98,29 @@ def _write_atomically(target: Path, lines: Any) -> int:
     return count
 
 
+AlertRow = tuple[str, str, float, str | None, str | None, str | None, list[str]]
+
+
+def alerts_table(rows: Iterable[AlertRow], alerts: int, conversations: int) -> Table:
+    """The strongest alerts of a run: (conversation, class, risk, suspect, alert message,
+    stage, reasons) per row, as `chats analyze` and its cluster run print them."""
+    table = Table(title=f"Alerts ({alerts} of {conversations} conversations)")
+    for column in ("conversation", "class", "risk", "suspect", "alert at", "stage"):
+        table.add_column(column, justify="right" if column == "risk" else "left", no_wrap=True)
+    table.add_column("strongest reasons", ratio=1)
+    for conversation, cls, risk, suspect, alert_message, stage, reasons in rows:
+        table.add_row(
+            escape(conversation),
+            cls,
+            f"{risk:.2f}",
+            escape(suspect or "-"),
+            escape(alert_message or "-"),
+            stage or "",
+            escape("\n".join(reasons)),
+        )
+    return table
+
+
 def _print_skipped(report: Any, console: Console) -> None:
     from rich.markup import escape
 
@@ -135,7 +161,6 @@ def analyze_command(
         return
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-    from rich.table import Table
 
     from cosea.chats.analysis import StreamStats, analyze_stream
     from cosea.chats.io import ReadReport, stream_messages
@@ -195,21 +220,12 @@ def analyze_command(
         written = _write_atomically(out, predictions())
     _print_skipped(report, console)
     if alerts:
-        table = Table(title=f"Alerts ({stats.alerts} of {stats.conversations} conversations)")
-        for column in ("conversation", "class", "risk", "suspect", "alert at", "stage"):
-            table.add_column(column, justify="right" if column == "risk" else "left", no_wrap=True)
-        table.add_column("strongest reasons", ratio=1)
-        for risk, _, row in sorted(alerts, key=lambda e: (-e[0], -e[1])):
-            table.add_row(
-                escape(row["id"]),
-                row["class"],
-                f"{risk:.2f}",
-                escape(row["suspect"] or "-"),
-                escape(row["alert_message"] or "-"),
-                row["stage"],
-                escape("\n".join(row["reasons"])),
-            )
-        console.print(table)
+        rows = [
+            (row["id"], row["class"], risk, row["suspect"], row["alert_message"], row["stage"],
+             row["reasons"])
+            for risk, _, row in sorted(alerts, key=lambda e: (-e[0], -e[1]))
+        ]  # fmt: skip
+        console.print(alerts_table(rows, stats.alerts, stats.conversations))
     for note in stats.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     console.print(

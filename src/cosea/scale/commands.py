@@ -97,20 +97,14 @@ def chats_analyze(
         console.print(f"[yellow]... and {len(report.errors) - 20} more skipped record(s)[/]")
     alerts = top_flagged(run.database_url, run.run_id, top) if top > 0 else []
     if alerts:
-        table = Table(title=f"Alerts ({run.alerts} of {run.conversations} conversations)")
-        for column in ("conversation", "class", "risk", "suspect", "alert at", "stage", "reasons"):
-            table.add_column(column, justify="right" if column == "risk" else "left")
-        for row in alerts:
-            table.add_row(
-                escape(row["item"]),
-                row["class"],
-                f"{row['score']:.2f}",
-                escape(row["suspect"] or "-"),
-                escape(row["alert_message"] or "-"),
-                row["stage"],
-                escape("\n".join(row["reasons"])),
-            )
-        console.print(table)
+        from cosea.chats.cli import alerts_table
+
+        rows = [
+            (row["item"], row["class"], row["score"], row["suspect"], row["alert_message"],
+             row["stage"], row["reasons"])
+            for row in alerts
+        ]  # fmt: skip
+        console.print(alerts_table(rows, run.alerts, run.conversations))
     for note in run.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     console.print(
