@@ -8,7 +8,7 @@ Heavy parts (numpy, Pillow, FAISS) load on first use, so importing this package 
 
 from __future__ import annotations
 
-from typing import Any
+from cosea._exports import lazy_getattr
 
 _EXPORTS = {
     "FileHashes": "cosea.media.hashing",
@@ -33,10 +33,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'cosea.media' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module_name), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())

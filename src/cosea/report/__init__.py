@@ -18,8 +18,9 @@ Names are resolved lazily so ``import cosea.report`` (done by the CLI) stays che
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cosea._exports import lazy_getattr
 
 if TYPE_CHECKING:
     from cosea.report.cybertip import validate_cybertip, write_cybertip
@@ -78,10 +79,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cosea.report' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())

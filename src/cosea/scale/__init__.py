@@ -15,8 +15,9 @@ on first use, so the CLI stays quick to start.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from cosea._exports import lazy_getattr
 
 if TYPE_CHECKING:
     from cosea.scale.chats import ChatsRun, analyze_chats
@@ -75,10 +76,4 @@ def wants_cluster(scheduler: str | None, inputs: Any = ()) -> bool:
     return scheduler_address(scheduler) is not None or any_url(inputs)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cosea.scale' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())

@@ -9,7 +9,9 @@ administers users, API keys, retention and the audit log.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from cosea._exports import lazy_getattr
 
 if TYPE_CHECKING:
     from cosea.service.app import create_app
@@ -24,10 +26,4 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    from importlib import import_module
-
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cosea.service' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS, globals())
