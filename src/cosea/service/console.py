@@ -153,28 +153,25 @@ def matrix_tactics() -> list[dict[str, Any]]:
     ]
 
 
-def technique_name(technique_id: str | None) -> str:
-    if not technique_id:
+def _matrix_name(kind: str, entry_id: str | None) -> str:
+    """The matrix's name for a technique or tactic id; the id itself when unknown."""
+    if not entry_id:
         return ""
     matrix = _matrix()
     if matrix is None:
-        return technique_id
+        return entry_id
     try:
-        return matrix.technique(technique_id).name
+        return getattr(matrix, kind)(entry_id).name
     except (KeyError, CoseaError, LookupError):
-        return technique_id
+        return entry_id
+
+
+def technique_name(technique_id: str | None) -> str:
+    return _matrix_name("technique", technique_id)
 
 
 def tactic_name(tactic_id: str | None) -> str:
-    if not tactic_id:
-        return ""
-    matrix = _matrix()
-    if matrix is None:
-        return tactic_id
-    try:
-        return matrix.tactic(tactic_id).name
-    except (KeyError, CoseaError, LookupError):
-        return tactic_id
+    return _matrix_name("tactic", tactic_id)
 
 
 def _age(value: str | None) -> str:
