@@ -133,6 +133,17 @@ _DISCLOSURE_TRIGGERS = Triggers(words=_NUMBER_WORD_SET | _AGE_QUESTION_WORDS, di
 _AGE_RECORD_TRIGGERS = _DISCLOSURE_TRIGGERS | Triggers(new_sender=True)
 
 
+# Words without which no self-age or school-year statement above can match (a cheap
+# gate before those regexes): their verbs, units and school words, per language.
+_DISCLOSURE_LEADS = frozenset(
+    """im iam am m age turned turn years year yrs yr yo y tengo tenia cumplo cumpli bin
+    werde jahre jahr jai j g tenho tinha faco fiz grade eso primaria klasse ano suis jsuis
+    chuis seconde premiere terminale""".split()  # noqa: SIM905
+)
+# A number glued to a unit or ending: "14yo", "13yrs", "8th", "14jahre".
+_GLUED_UNIT = re.compile(r"\d+[a-z]")
+
+
 def _age_value(token: str) -> int | None:
     token = token.strip()
     if token.isdigit():
@@ -241,7 +252,7 @@ class SelfDisclosedAgeRecognizer(Recognizer):
         asked = asks and _AGE_QUESTION.search(folded)
         findings: list[ContextSignal] = []
         if has_number and _AGE_GATE.search(folded):
-            age, how = self._disclosed(folded, record, message, context)
+            age, how = self._disclosed(folded, record, message, context, text.words)
             if age is not None and _plausible(age):
                 record.remember(record.disclosed, message.sender, age)
                 findings.append(
@@ -273,8 +284,27 @@ class SelfDisclosedAgeRecognizer(Recognizer):
 
     @staticmethod
     def _disclosed(
-        folded: str, record: _AgeRecord, message: Message, context: RecognizerContext
+        folded: str,
+        record: _AgeRecord,
+        message: Message,
+        context: RecognizerContext,
+        words: list[str] | None = None,
     ) -> tuple[int | None, str]:
+        replied = (
+            record.age_question_by is not None
+            and record.age_question_by != message.sender
+            and context.message_index - record.age_question_index <= 3
+        )
+        if (
+            words is not None
+            and not replied
+            and len(folded) > 12
+            and _DISCLOSURE_LEADS.isdisjoint(words)
+            and not any(_GLUED_UNIT.match(word) for word in words)
+        ):
+            # "til 6", "question 4": a number with none of the words every statement of
+            # age or school year needs, and not an answer to an age question.
+            return None, ""
         match = _SELF_AGE.search(folded)
         if match:
             token = next(g for g in match.groups() if g)
@@ -289,11 +319,6 @@ class SelfDisclosedAgeRecognizer(Recognizer):
         lycee = _FRENCH_LYCEE.search(folded)
         if lycee:
             return _FRENCH_LYCEE_AGE[lycee.group(1)], "from their school year"
-        replied = (
-            record.age_question_by is not None
-            and record.age_question_by != message.sender
-            and context.message_index - record.age_question_index <= 3
-        )
         if replied or len(folded) <= 12:
             unit = _BARE_AGE_WITH_UNIT.search(folded)
             if unit:
