@@ -1,6 +1,6 @@
 """Held-out English phrasings: other wordings, typos and slang than the development set's.
 
-Four probes written without looking at the development set, in varied registers
+Five probes written without looking at the development set, in varied registers
 (teen chat, adult-offender styles, misspellings, missing apostrophes, run-on
 messages, caps and emoji, indirect phrasings), each phrase expected to be
 recognised as its technique, plus hard negatives (family, school, sport, gaming,
@@ -9,7 +9,8 @@ must not count against an adult. Each probe was written before the round of
 pattern changes it drove: the first had 75 misses and 16 false hits; the second
 14 and 4 after the first round (20 and 7 against the original patterns); the
 third 23 and 11 after the second round (24 and 13 originally); the fourth 26
-and 8 after the third (33 and 11 originally). A few whole conversations then go
+and 8 after the third (33 and 11 originally); the fifth 16 and 4 after the
+fourth (24 and 4 originally). A few whole conversations then go
 through ``analyze_stream``. Content rule: short, non-graphic warning-sign
 phrases only.
 """
@@ -559,6 +560,60 @@ PROBE = [
     ("i trade vids with other guys", "T1002"),
     ("do u have friends who want to make money", "T1003"),
     ("get ur friend to join the call", "T1003"),
+    ("so u like 12?", "T0101"),
+    ("wait how old ru again", "T0101"),
+    ("u still in elementary?", "T0101"),
+    ("what neighborhood u live in", "T0102"),
+    ("is ur school close to ur house", "T0102"),
+    ("what time u get out of school", "T0102"),
+    ("anyone else at ur house rn", "T0103"),
+    ("do ur parents read ur chats", "T0103"),
+    ("r u in ur room alone", "T0103"),
+    ("do u feel alone a lot", "T0104"),
+    ("ur parents fight a lot huh", "T0104"),
+    ("im 14 as well", "T0201"),
+    ("i work for a model agency", "T0202"),
+    ("my acc got banned so i made this one", "T0203"),
+    ("ur so beautiful fr", "T0301"),
+    ("u seem older than ur age", "T0301"),
+    ("ur cuter than any girl i know", "T0301"),
+    ("ill buy u a skin rn", "T0302"),
+    ("i can give u robux", "T0302"),
+    ("i'll send u a gift", "T0302"),
+    ("ur the only person who understands me", "T0303"),
+    ("i get what ur going thru", "T0303"),
+    ("i love u babe", "T0304"),
+    ("will u go out with me", "T0304"),
+    ("we r meant to be", "T0304"),
+    ("dont tell anybody bout us", "T0401"),
+    ("keep it lowkey ok", "T0401"),
+    ("delete this and keep it secret", "T0401"),
+    ("ur parents are overprotective", "T0402"),
+    ("ur friends are using u", "T0402"),
+    ("lets go to snap", "T0403"),
+    ("got whatsapp?", "T0403"),
+    ("text me at this number", "T0403"),
+    ("u ever had a gf?", "T0501"),
+    ("its normal dont worry", "T0502"),
+    ("send a pic of ur face", "T0601"),
+    ("i wanna see u, send a pic", "T0601"),
+    ("can u take a pic rn", "T0601"),
+    ("get on cam", "T0602"),
+    ("lets vc", "T0602"),
+    ("send urs and ill send mine", "T0603"),
+    ("prove its really u", "T0604"),
+    ("ill send ur pics to ur dad", "T0701"),
+    ("ur friends will see everything", "T0701"),
+    ("send 200 on paypal", "T0702"),
+    ("u better send more", "T0703"),
+    ("u got 10 minutes", "T0704"),
+    ("if u leave ill never forgive u", "T0705"),
+    ("when can i see u irl", "T0801"),
+    ("ill drive to u", "T0802"),
+    ("delete our dms", "T0901"),
+    ("get a second phone", "T0902"),
+    ("ill pay u for a video", "T1001"),
+    ("bring ur friend along", "T1003"),
 ]
 
 # (phrase said by the child, technique the reply points to: a target cue, not a hit)
@@ -752,6 +807,31 @@ HARD_NEGATIVES = [
     "coach says we have training saturday",
     "our team is the best",
     "lol ur so weird",
+    "how old is ur teacher lol",
+    "where do we meet for the match",
+    "is ur brother home? i left my charger there",
+    "send me a pic of the menu",
+    "delete the typo message lol",
+    "ur game skills are insane",
+    "ill buy the next round of snacks",
+    "keep it down, my mom is sleeping",
+    "dont tell me the ending!!",
+    "i love this show",
+    "my mom is so strict lol",
+    "what time does the party start",
+    "can u send the group photo",
+    "my sister got a new phone",
+    "lets video call for the project later",
+    "i have 5 minutes of break left",
+    "our coach will drive us",
+    "thats our secret spot for fishing",
+    "never post ur location online",
+    "u got this, good luck on the test",
+    "ill give u back ur charger tomorrow",
+    "the vpn is for my dads work laptop",
+    "did u get the gift card from grandma",
+    "my friends are coming over later",
+    "ur parents seem nice",
     "could u buy me a steam card for my birthday",
     "i got u bro",
     "do u want vbucks for ur birthday? ask ur mom",
