@@ -1,6 +1,6 @@
 """Held-out English phrasings: other wordings, typos and slang than the development set's.
 
-Five probes written without looking at the development set, in varied registers
+Six probes written without looking at the development set, in varied registers
 (teen chat, adult-offender styles, misspellings, missing apostrophes, run-on
 messages, caps and emoji, indirect phrasings), each phrase expected to be
 recognised as its technique, plus hard negatives (family, school, sport, gaming,
@@ -10,7 +10,8 @@ pattern changes it drove: the first had 75 misses and 16 false hits; the second
 14 and 4 after the first round (20 and 7 against the original patterns); the
 third 23 and 11 after the second round (24 and 13 originally); the fourth 26
 and 8 after the third (33 and 11 originally); the fifth 16 and 4 after the
-fourth (24 and 4 originally). A few whole conversations then go
+fourth (24 and 4 originally); the sixth 14 and 3 after the fifth (19 and 4
+originally). A few whole conversations then go
 through ``analyze_stream``. Content rule: short, non-graphic warning-sign
 phrases only.
 """
@@ -422,7 +423,6 @@ PROBE = [
     ("give me ur @", "T0403"),
     ("msg me on insta instead", "T0403"),
     ("can we talk somewhere more private", "T0403"),
-    ("r u a virgin", "T0501"),
     ("do u have a crush on anyone", "T0501"),
     ("its natural, everyone does it", "T0502"),
     ("dont be shy its normal", "T0502"),
@@ -431,7 +431,7 @@ PROBE = [
     ("lemme see a pic", "T0601"),
     ("can u send me a selfie", "T0601"),
     ("show me ur outfit", "T0601"),
-    ("send me one in ur pjs", "T0601"),
+    ("send me one tonight", "T0601"),
     ("turn ur camera on", "T0602"),
     ("can we facetime tonight", "T0602"),
     ("go live for me", "T0602"),
@@ -614,6 +614,60 @@ PROBE = [
     ("get a second phone", "T0902"),
     ("ill pay u for a video", "T1001"),
     ("bring ur friend along", "T1003"),
+    ("how old are u btw", "T0101"),
+    ("ur like 13 right", "T0101"),
+    ("what grade u in", "T0101"),
+    ("where u from", "T0102"),
+    ("wat city u in", "T0102"),
+    ("which school r u at", "T0102"),
+    ("r ur parents out tonight", "T0103"),
+    ("is anyone watching ur screen", "T0103"),
+    ("r u home by urself", "T0103"),
+    ("does it feel like no one listens to u", "T0104"),
+    ("are u lonely", "T0104"),
+    ("im also 13", "T0201"),
+    ("i scout for an agency", "T0202"),
+    ("this is my 2nd account", "T0203"),
+    ("ur really pretty", "T0301"),
+    ("ur so mature", "T0301"),
+    ("u have a cute smile", "T0301"),
+    ("ill get u some robux", "T0302"),
+    ("want a gift card?", "T0302"),
+    ("i bought u a skin", "T0302"),
+    ("i understand u", "T0303"),
+    ("im here for u always", "T0303"),
+    ("ur special to me", "T0303"),
+    ("i love you so much baby", "T0304"),
+    ("ur my bf now", "T0304"),
+    ("i have a crush on u", "T0304"),
+    ("dont tell ur mum", "T0401"),
+    ("its a secret between us", "T0401"),
+    ("ur dad is so mean to u", "T0402"),
+    ("they dont deserve u", "T0402"),
+    ("add me on discord", "T0403"),
+    ("whats ur snapchat", "T0403"),
+    ("lets talk on another app", "T0403"),
+    ("have u done stuff before", "T0501"),
+    ("everyone sends pics these days", "T0502"),
+    ("send me pics", "T0601"),
+    ("can i see u", "T0601"),
+    ("send a photo of urself", "T0601"),
+    ("can u turn ur cam on", "T0602"),
+    ("facetime me", "T0602"),
+    ("ill send one too", "T0603"),
+    ("send proof ur real", "T0604"),
+    ("ill send it to everyone u know", "T0701"),
+    ("ill share ur pics", "T0701"),
+    ("send me $100 now", "T0702"),
+    ("send another pic", "T0703"),
+    ("u have 1 hour", "T0704"),
+    ("ill hurt myself if u go", "T0705"),
+    ("lets meet this weekend", "T0801"),
+    ("ill come get u after school", "T0802"),
+    ("delete our convo", "T0901"),
+    ("use a fake account", "T0902"),
+    ("ill pay for pics", "T1001"),
+    ("bring a friend to the call", "T1003"),
 ]
 
 # (phrase said by the child, technique the reply points to: a target cue, not a hit)
@@ -832,6 +886,27 @@ HARD_NEGATIVES = [
     "did u get the gift card from grandma",
     "my friends are coming over later",
     "ur parents seem nice",
+    "how old is that game",
+    "where r u sitting on the bus",
+    "is ur mum coming to the match",
+    "send me the pic of the team",
+    "delete the spam",
+    "ur skin looks sick",
+    "i love ur playlist",
+    "dont tell her i ate the last cookie lol",
+    "the bus leaves in 5 minutes",
+    "pay me back tomorrow",
+    "can we meet at the gym for practice",
+    "my dad will drive u home",
+    "lets facetime later to plan the party",
+    "the homework is due in 10 minutes",
+    "i got a gift card for christmas",
+    "never share ur pics with strangers",
+    "everyone in class is doing it for the project",
+    "ur mom is so nice",
+    "u have to promise not to tell anyone about my crush",
+    "what school did ur mom go to",
+    "im alone at the park, where r u guys",
     "could u buy me a steam card for my birthday",
     "i got u bro",
     "do u want vbucks for ur birthday? ask ur mom",
