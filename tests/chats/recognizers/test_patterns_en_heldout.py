@@ -1,6 +1,6 @@
 """Held-out English phrasings: other wordings, typos and slang than the development set's.
 
-Six probes written without looking at the development set, in varied registers
+Seven probes written without looking at the development set, in varied registers
 (teen chat, adult-offender styles, misspellings, missing apostrophes, run-on
 messages, caps and emoji, indirect phrasings), each phrase expected to be
 recognised as its technique, plus hard negatives (family, school, sport, gaming,
@@ -11,7 +11,7 @@ pattern changes it drove: the first had 75 misses and 16 false hits; the second
 third 23 and 11 after the second round (24 and 13 originally); the fourth 26
 and 8 after the third (33 and 11 originally); the fifth 16 and 4 after the
 fourth (24 and 4 originally); the sixth 14 and 3 after the fifth (19 and 4
-originally). A few whole conversations then go
+originally); the seventh 7 and 1 after the sixth (10 and 4 originally). A few whole conversations then go
 through ``analyze_stream``. Content rule: short, non-graphic warning-sign
 phrases only.
 """
@@ -668,6 +668,52 @@ PROBE = [
     ("use a fake account", "T0902"),
     ("ill pay for pics", "T1001"),
     ("bring a friend to the call", "T1003"),
+    ("hw old r ya", "T0101"),
+    ("r u even a teenager yet", "T0101"),
+    ("what year were u born in", "T0101"),
+    ("what town u from", "T0102"),
+    ("where do u go to skool", "T0102"),
+    ("r ur parents at work all day", "T0103"),
+    ("r u alone at home", "T0103"),
+    ("is ur mom asleep", "T0103"),
+    ("can ur parents see this", "T0103"),
+    ("do u have many friends", "T0104"),
+    ("ur family doesnt get u huh", "T0402"),
+    ("im 15 2 lol", "T0201"),
+    ("im a modeling scout", "T0202"),
+    ("my old acc got hacked so this is my new one", "T0203"),
+    ("ur so hot", "T0301"),
+    ("u look older than 14", "T0301"),
+    ("ill buy u a new game", "T0302"),
+    ("want free vbucks? i can send u some", "T0302"),
+    ("u can tell me anything", "T0303"),
+    ("i miss u so much", "T0303"),
+    ("i think im in love", "T0304"),
+    ("ur my girl", "T0304"),
+    ("dont let ur mom see our chat", "T0401"),
+    ("this is our lil secret", "T0401"),
+    ("dont tell nobody bout this", "T0401"),
+    ("ur mom wouldnt understand", "T0402"),
+    ("come on snap", "T0403"),
+    ("whats ur number so we can text", "T0403"),
+    ("do u have a boyfriend", "T0501"),
+    ("everyone ur age does that", "T0502"),
+    ("send a selfie pls", "T0601"),
+    ("can u send me a pic of urself", "T0601"),
+    ("lets video call", "T0602"),
+    ("ill go first", "T0603"),
+    ("send a pic with ur username written on paper", "T0604"),
+    ("ill send this to ur whole school", "T0701"),
+    ("pay me $300", "T0702"),
+    ("i need another video", "T0703"),
+    ("u got until midnight", "T0704"),
+    ("ill kill myself if u leave", "T0705"),
+    ("wanna meet up irl", "T0801"),
+    ("i can come pick u up", "T0802"),
+    ("delete these msgs", "T0901"),
+    ("use tor", "T0902"),
+    ("ill pay u 50 for a pic", "T1001"),
+    ("do u have friends ur age", "T1003"),
 ]
 
 # (phrase said by the child, technique the reply points to: a target cue, not a hit)
@@ -907,6 +953,26 @@ HARD_NEGATIVES = [
     "u have to promise not to tell anyone about my crush",
     "what school did ur mom go to",
     "im alone at the park, where r u guys",
+    "how old is ur phone",
+    "where is the party",
+    "is ur mom picking u up",
+    "send me a pic of the cake",
+    "delete that photo of the dog",
+    "i love tacos",
+    "ur voice is so funny lol",
+    "keep the secret till friday its for mom",
+    "dont tell the teacher i forgot my book",
+    "the game ends in 5 min",
+    "coach will pick everyone up at 8",
+    "lets meet at school for the project",
+    "i bought a new skin today",
+    "my parents let me stay up late",
+    "what time does ur practice end",
+    "ill give u ur pencil back",
+    "is anyone else going to the game",
+    "ur so lucky",
+    "my sister is annoying",
+    "happy birthday bro how old r u now lol",
     "could u buy me a steam card for my birthday",
     "i got u bro",
     "do u want vbucks for ur birthday? ask ur mom",
