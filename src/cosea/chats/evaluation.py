@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -140,13 +140,7 @@ def _read_label_lines(path: Path) -> list[GoldConversation]:
 
     gold = []
     with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(path, f"not JSON ({error.msg})", line=number) from None
+        for number, record in _json_lines(path, handle):
             label = record.get("label") if isinstance(record, dict) else None
             if (
                 not isinstance(label, dict)
@@ -174,15 +168,20 @@ def load_predictions(path: str | Path) -> list[dict[str, Any]]:
         raise InputError(path, "no such file")
     predictions = []
     with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(path, f"not JSON ({error.msg})", line=number) from None
+        for number, record in _json_lines(path, handle):
             predictions.append(check_prediction(record, path, number))
     return predictions
+
+
+def _json_lines(path: Path, handle: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed record) for each non-blank line; bad JSON names the line."""
+    for number, line in enumerate(handle, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(path, f"not JSON ({error.msg})", line=number) from None
 
 
 def check_prediction(

@@ -464,18 +464,13 @@ class Prefilter:
             bits |= prefix_bits.get(word[:length], 0)
         return bits
 
-    def could_match(self, text: NormalizedText) -> bool:
+    def first_pass(self, text: NormalizedText) -> int:
         """Cheap first pass on folded text: could any pattern match after normalisation?
 
-        Never says no where a pattern could match: a sign of obfuscation anywhere
-        sends the message on (only the normalised text can tell), and a word's
-        bits include every prefix anchor it starts with.
-        """
-        return self.first_pass(text) != 0
-
-    def first_pass(self, text: NormalizedText) -> int:
-        """0 when no pattern can match ``text``; else its words' bits, or -1 when only the
-        normalised text can tell (a sign of obfuscation)."""
+        0 when none can; else its words' bits, or -1 when only the normalised text can
+        tell. Never says no where a pattern could match: a sign of obfuscation anywhere
+        sends the message on, and a word's bits include every prefix anchor it starts
+        with."""
         if self.always:
             return -1
         words = text.words
