@@ -34,6 +34,8 @@ from typing import Any
 import yaml
 
 from cosea.chats.recognizers._anchors import Plan, split_alternatives
+from cosea.chats.recognizers._memo import DEFAULT_LIMIT as DEFAULT_MEMO_LIMIT
+from cosea.chats.recognizers._memo import TextMemo
 from cosea.chats.recognizers._plan_cache import cached_plan
 from cosea.chats.recognizers._regex import WORD_END, trie_pattern
 from cosea.chats.recognizers.base import (
@@ -112,6 +114,21 @@ class TechniquePatterns:
 
 
 @dataclass(slots=True)
+class Exclusion:
+    """One top-level alternative of a hard negative, gated like a pattern.
+
+    It vetoes its language's hits of ``technique_id``, or of every technique when
+    that is None (a file's ``exclude_all``); the prefilter runs it only on texts
+    that hold its anchors, since most hits meet none of the many exclusions."""
+
+    technique_id: str | None
+    language: str
+    regex: re.Pattern[str]
+    requirements: tuple[frozenset[str], ...]
+    key: str = ""
+
+
+@dataclass(slots=True)
 class PatternSet:
     """All patterns of the selected languages, compiled, with the prefilter built."""
 
@@ -120,6 +137,7 @@ class PatternSet:
     exclude_all: dict[str, list[re.Pattern[str]]]  # per language
     technique_names: dict[str, str]
     prefilter: Prefilter
+    exclusions: list[Exclusion] = field(default_factory=list)  # gated, every language
 
     def all_patterns(self) -> list[Pattern]:
         return [p for t in self.techniques.values() for p in t.patterns]
@@ -229,11 +247,13 @@ def load_language(
     *,
     language: str | None = None,
     planner: Callable[[str], Plan] | None = None,
+    gated: list[Exclusion] | None = None,
 ) -> tuple[str, dict[str, TechniquePatterns], list[re.Pattern[str]]]:
     """Compile one pattern file. Errors name the file and the entry.
 
     ``planner`` derives each alternative's anchors (default: the shipped plans,
-    else :func:`plan`)."""
+    else :func:`plan`); ``gated`` receives the file's exclusions, one per
+    alternative with its anchors, for the prefilter."""
     planner = planner or cached_plan
     data = _read_yaml(path)
     lang = str(data.get("language") or language or path.stem)
@@ -288,17 +308,46 @@ def load_language(
                         key=f"{pattern_id}#{branch}",
                     )
                 )
-        for entry in _as_list(spec.get("exclude")):
-            regex_text, _ = compile_pattern(str(entry), macros, where)
+        for number, entry in enumerate(_as_list(spec.get("exclude")), start=1):
+            regex_text, inner = compile_pattern(str(entry), macros, where)
             bucket.exclusions.setdefault(lang, []).append(
                 _compile(regex_text, f"{where} exclusion")
             )
+            if gated is not None:
+                key = f"{lang}.{technique_id}.exclude.{number}"
+                gated.extend(_gated_exclusions(technique_id, lang, inner, planner, where, key))
         bucket.negatives.extend(str(n) for n in _as_list(spec.get("negatives")))
-    exclude_all = [
-        _compile(compile_pattern(str(e), macros, str(path))[0], f"{path} exclude_all")
-        for e in _as_list(data.get("exclude_all"))
-    ]
+    exclude_all = []
+    for number, entry in enumerate(_as_list(data.get("exclude_all")), start=1):
+        regex_text, inner = compile_pattern(str(entry), macros, str(path))
+        exclude_all.append(_compile(regex_text, f"{path} exclude_all"))
+        if gated is not None:
+            key = f"{lang}.exclude_all.{number}"
+            gated.extend(_gated_exclusions(None, lang, inner, planner, str(path), key))
     return lang, techniques, exclude_all
+
+
+def _gated_exclusions(
+    technique_id: str | None,
+    language: str,
+    inner: str,
+    planner: Callable[[str], Plan],
+    where: str,
+    key: str,
+) -> list[Exclusion]:
+    """An exclusion split into its top-level alternatives, each with its own anchors."""
+    found = []
+    for branch, alternative in enumerate(split_alternatives(inner)):
+        found.append(
+            Exclusion(
+                technique_id=technique_id,
+                language=language,
+                regex=_compile(wrap(alternative), f"{where} exclusion"),
+                requirements=planner(alternative).requirements,
+                key=f"{key}#{branch}",
+            )
+        )
+    return found
 
 
 _OBFUSCATION_HINTS = re.compile(
@@ -345,18 +394,24 @@ class Prefilter:
     requirements are all present, in a handful of big-integer operations.
     The first pass runs on the folded text, before normalisation, with
     abbreviations mapped to the words they expand to: most messages end there.
+    Exclusions (hard negatives) are gated the same way, in the bits above the
+    patterns' in each block, and only run on a hit whose text holds their anchors.
     """
 
     BLOCKS = 3
 
-    def __init__(self, patterns: Sequence[Pattern]) -> None:
+    def __init__(self, patterns: Sequence[Pattern], exclusions: Sequence[Exclusion] = ()) -> None:
         self.always: list[Pattern] = [p for p in patterns if not p.requirements]
         self.patterns: list[Pattern] = [p for p in patterns if p.requirements]
-        count = self.count = len(self.patterns)
+        self.always_exclusions: list[Exclusion] = [e for e in exclusions if not e.requirements]
+        self.exclusions: list[Exclusion] = [e for e in exclusions if e.requirements]
+        gated: list[Pattern | Exclusion] = [*self.patterns, *self.exclusions]
+        count = self.count = len(gated)
+        self.pattern_block = (1 << len(self.patterns)) - 1
         exact: dict[str, int] = {}
         prefix: dict[str, int] = {}
         filler = 0
-        for index, pattern in enumerate(self.patterns):
+        for index, pattern in enumerate(gated):
             for block in range(self.BLOCKS):
                 bit = 1 << (block * count + index)
                 if block >= len(pattern.requirements):
@@ -445,12 +500,28 @@ class Prefilter:
         """Patterns whose requirements all have a word in the text."""
         full = bits | self.filler
         count = self.count
-        ready = full & (full >> count) & (full >> (2 * count)) & self.low_block
+        ready = full & (full >> count) & (full >> (2 * count)) & self.pattern_block
         found = []
         patterns = self.patterns
         while ready:
             low = ready & -ready
             found.append(patterns[low.bit_length() - 1])
+            ready ^= low
+        return found
+
+    def exclusions_for(self, bits: int) -> list[Exclusion]:
+        """Exclusions that can match a text with these bits (-1: unknown, so all)."""
+        if bits < 0:
+            return [*self.always_exclusions, *self.exclusions]
+        full = bits | self.filler
+        count = self.count
+        ready = full & (full >> count) & (full >> (2 * count)) & self.low_block
+        ready >>= len(self.patterns)
+        found = list(self.always_exclusions)
+        exclusions = self.exclusions
+        while ready:
+            low = ready & -ready
+            found.append(exclusions[low.bit_length() - 1])
             ready ^= low
         return found
 
@@ -484,21 +555,27 @@ class Prefilter:
         ) and self.hint.search(plain) is not None:
             return -1
         count = self.count
-        if bits & (bits >> count) & (bits >> (2 * count)) & self.low_block:
+        if bits & (bits >> count) & (bits >> (2 * count)) & self.pattern_block:
             return bits
         return 0
 
     def candidates_for(self, text: NormalizedText) -> list[Pattern]:
         """Patterns worth running on ``text``: the first pass, then its normalised form."""
+        return self.scan(text)[0]
+
+    def scan(self, text: NormalizedText) -> tuple[list[Pattern], int]:
+        """``candidates_for`` with the bits of the normalised text's words (for
+        :meth:`exclusions_for`); 0 and no candidates when the first pass settles it."""
         bits = self.first_pass(text)
         if bits == 0:
-            return []
+            return [], 0
         normalized = text.text
-        if bits > 0 and normalized == text.plain:
-            # Normalisation changed nothing, so the normalised words are the raw words,
-            # none of them an abbreviation: the first pass's bits are the answer.
-            return self.matching(bits)
-        return self.candidates(normalized)
+        if bits < 0 or normalized != text.plain:
+            bits = self.normalized_bits(normalized)
+            return [*self.always, *self.matching(bits)], bits
+        # Normalisation changed nothing, so the normalised words are the raw words,
+        # none of them an abbreviation: the first pass's bits are the answer.
+        return self.matching(bits), bits
 
     def candidates(self, text: str) -> list[Pattern]:
         """Patterns that can match normalised ``text``."""
@@ -531,8 +608,9 @@ def load_pattern_set(
     files.extend(Path(p) for p in extra_files)
     techniques: dict[str, TechniquePatterns] = {}
     exclude_all: dict[str, list[re.Pattern[str]]] = {}
+    gated: list[Exclusion] = []
     for path in files:
-        lang, loaded, excluded = load_language(path, shared_macros, planner=planner)
+        lang, loaded, excluded = load_language(path, shared_macros, planner=planner, gated=gated)
         exclude_all.setdefault(lang, []).extend(excluded)
         for technique_id, bucket in loaded.items():
             merged = techniques.setdefault(technique_id, TechniquePatterns(technique_id))
@@ -546,12 +624,28 @@ def load_pattern_set(
         techniques=techniques,
         exclude_all=exclude_all,
         technique_names=names,
-        prefilter=Prefilter(every),
+        prefilter=Prefilter(every, gated),
+        exclusions=gated,
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a pattern found in a text, before it is tied to a message and a sender."""
+
+    technique_id: str
+    pattern: Pattern
+    start: int  # span in the original text
+    end: int
+    matched_text: str
+
+
 class PatternRecognizer(Recognizer):
-    """Technique phrases in one or more languages, from YAML pattern files."""
+    """Technique phrases in one or more languages, from YAML pattern files.
+
+    What the patterns find depends on the text alone, so it is remembered per text
+    (:class:`~cosea.chats.recognizers._memo.TextMemo`, ``memo_size`` texts per
+    generation; 0 turns it off): repeated messages cost one look-up."""
 
     name = "patterns"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
@@ -562,10 +656,14 @@ class PatternRecognizer(Recognizer):
         *,
         extra_files: Iterable[Path] = (),
         name: str | None = None,
+        memo_size: int = DEFAULT_MEMO_LIMIT,
     ) -> None:
         self.patterns = load_pattern_set(languages, extra_files=extra_files)
         self.languages = self.patterns.languages
         self.technique_ids = tuple(sorted(self.patterns.techniques))
+        self._memo: TextMemo[tuple[_Found, ...]] | None = (
+            TextMemo(memo_size) if memo_size > 0 else None
+        )
         if name:
             self.name = name
 
@@ -576,7 +674,22 @@ class PatternRecognizer(Recognizer):
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[PatternHit | ContextSignal]:
-        candidates = self.patterns.prefilter.candidates_for(text)
+        memo = self._memo
+        if memo is None:
+            found = self.find(text)
+        else:
+            found = memo.get(text.original)
+            if found is None:
+                found = self.find(text)
+                memo.put(text.original, found)
+        if not found:
+            return ()
+        return [self._finding(message, item) for item in found]
+
+    def find(self, text: NormalizedText) -> tuple[_Found, ...]:
+        """The best pattern per technique and side that matches ``text`` and that no
+        exclusion of its language vetoes, with its span in the original text."""
+        candidates, bits = self.patterns.prefilter.scan(text)
         if not candidates:
             return ()
         normalized = text.text
@@ -603,57 +716,52 @@ class PatternRecognizer(Recognizer):
                 best[key] = (pattern, match)
         if not best:
             return ()
-        return self._findings(message, text, best)
+        exclusions = self.patterns.prefilter.exclusions_for(bits)
+        vetoed: dict[tuple[str, str | None], bool] = {}
 
-    def _findings(
-        self,
-        message: Message,
-        text: NormalizedText,
-        best: dict[tuple[str, str], tuple[Pattern, re.Match[str]]],
-    ) -> list[PatternHit | ContextSignal]:
-        normalized = text.text
-        findings: list[PatternHit | ContextSignal] = []
-        vetoed: dict[str, bool] = {}
-        for (technique_id, kind), (pattern, match) in sorted(best.items()):
-            language = pattern.language
-            if language not in vetoed:
-                vetoed[language] = any(
-                    ex.search(normalized) for ex in self.patterns.exclude_all.get(language, ())
+        def excluded(language: str, technique_id: str | None) -> bool:
+            verdict = vetoed.get((language, technique_id))
+            if verdict is None:
+                verdict = vetoed[(language, technique_id)] = any(
+                    ex.regex.search(normalized) is not None
+                    for ex in exclusions
+                    if ex.language == language and ex.technique_id == technique_id
                 )
-            if vetoed[language]:
-                continue
-            technique = self.patterns.techniques[technique_id]
-            if any(ex.search(normalized) for ex in technique.exclusions.get(language, ())):
+            return verdict
+
+        found = []
+        for (technique_id, _kind), (pattern, match) in sorted(best.items()):
+            language = pattern.language
+            if excluded(language, None) or excluded(language, technique_id):
                 continue
             start, end = text.original_span(*match.span())
-            if kind == "cue":
-                findings.append(
-                    ContextSignal(
-                        kind="target_cue",
-                        participant=message.sender,
-                        value={"pattern": pattern.id, "message_id": message.id},
-                        weight=pattern.confidence,
-                        description=pattern.label
-                        or f"reply suggests {self.technique_name(technique_id)}",
-                        technique_id=technique_id,
-                    )
-                )
-                continue
-            findings.append(
-                PatternHit(
-                    message_id=message.id,
-                    technique_id=technique_id,
-                    start=start,
-                    end=end,
-                    confidence=pattern.confidence,
-                    recognizer=self.name,
-                    speaker=message.sender,
-                    matched_text=text.original[start:end],
-                    side=pattern.side,
-                    pattern=pattern.id,
-                )
+            found.append(_Found(technique_id, pattern, start, end, text.original[start:end]))
+        return tuple(found)
+
+    def _finding(self, message: Message, found: _Found) -> PatternHit | ContextSignal:
+        pattern = found.pattern
+        if pattern.side == "child-side":
+            return ContextSignal(
+                kind="target_cue",
+                participant=message.sender,
+                value={"pattern": pattern.id, "message_id": message.id},
+                weight=pattern.confidence,
+                description=pattern.label
+                or f"reply suggests {self.technique_name(found.technique_id)}",
+                technique_id=found.technique_id,
             )
-        return findings
+        return PatternHit(
+            message_id=message.id,
+            technique_id=found.technique_id,
+            start=found.start,
+            end=found.end,
+            confidence=pattern.confidence,
+            recognizer=self.name,
+            speaker=message.sender,
+            matched_text=found.matched_text,
+            side=pattern.side,
+            pattern=pattern.id,
+        )
 
     def technique_name(self, technique_id: str) -> str:
         return self.patterns.technique_names.get(technique_id, technique_id)
