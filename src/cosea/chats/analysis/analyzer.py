@@ -33,7 +33,7 @@ from cosea.chats.model.features import (
     feature_vector,
     longest_increasing_run,
 )
-from cosea.chats.recognizers.base import RecognizerContext, RecognizerRegistry
+from cosea.chats.recognizers.base import NOTHING_FOUND, RecognizerContext, RecognizerRegistry
 from cosea.errors import InputError
 from cosea.types import (
     Assessment,
@@ -369,32 +369,38 @@ class ConversationAnalyzer:
     def step(self, message: Message) -> None:
         """Like :meth:`observe` without building the assessment (the batch driver's path:
         it needs only the final one; alert and alert message are tracked either way)."""
-        self.context.message_index = self.messages_seen
-        if message.sender not in self.context.participants:
-            self._meet(message.sender)
-        normalized = self.normalize(message.text or "")
-        recognition = self.registry.recognize(message, normalized, self.context)
-        before = self.risk if recognition.hits else None
-        self.messages_seen += 1
-        self.last_message_id = message.id
-        sender = self._person(message.sender)
-        if sender is not None:
-            sender.messages += 1
-        hits, signals = recognition.hits, recognition.signals
-        if not hits and not signals:  # most messages: nothing found
+        context = self.context
+        context.message_index = self.messages_seen
+        sender_id = message.sender
+        if sender_id not in context.participants:
+            self._meet(sender_id)
+        recognition = self.registry.recognize(message, self.normalize(message.text or ""), context)
+        if recognition is NOTHING_FOUND:  # most messages
+            self.messages_seen += 1
+            self.last_message_id = message.id
+            sender = self._people.get(sender_id) or self._person(sender_id)
+            if sender is not None:
+                sender.messages += 1
             if self.last_hits:
                 self.last_hits = []
-            if (
-                not self._dirty
-                and self.suspect is None
-                and (self.alert or self._risk < self.model.alert_threshold)
-            ):
-                # No suspect, so no recency to decay and nothing to raise: what
-                # _refresh would conclude, without the call.
+            if not self._dirty and (self.suspect is None or not self._decay_may_raise):
+                # What _refresh would do, without the call: with no finding only recency
+                # moves the risk, and then it can only lower it, so nothing can be raised
+                # unless the stale value is at the threshold already.
+                if self.suspect is not None:
+                    self._stale = True
                 self._assessment = None
-                return
+                if self.alert or self._risk < self.model.alert_threshold:
+                    return
             self._refresh(message.id, (), None)
             return
+        hits, signals = recognition.hits, recognition.signals
+        before = self.risk if hits else None
+        self.messages_seen += 1
+        self.last_message_id = message.id
+        sender = self._person(sender_id)
+        if sender is not None:
+            sender.messages += 1
         findings: list[tuple[_Person, Evidence]] = []
         self.last_hits = []
         if hits and sender is not None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from cosea.chats.recognizers._memo import DEFAULT_LIMIT, TextMemo
 from cosea.chats.recognizers.base import NormalizedText, RecognizerRegistry
 
 Normalizer = Callable[[str], NormalizedText]
@@ -24,15 +25,34 @@ def plain_normalize(text: str) -> NormalizedText:
     return NormalizedText(original=text, text=lowered, offsets=[*range(len(text)), len(text)])
 
 
+def memo_normalizer(limit: int = DEFAULT_LIMIT) -> Normalizer:
+    """``NormalizedText(text)``, the same object again for a text seen recently.
+
+    A ``NormalizedText`` depends on the text alone and computes its later stages
+    once, on first use, so a repeated message ("ok", "lol", a pasted script)
+    reuses the words, the folded and the normalised text of its first sighting
+    (see :class:`~cosea.chats.recognizers._memo.TextMemo`)."""
+    memo: TextMemo[NormalizedText] = TextMemo(limit)
+    get, put = memo.get, memo.put
+
+    def normalize(text: str) -> NormalizedText:
+        found = get(text)
+        if found is None:
+            found = NormalizedText(text)
+            put(text, found)
+        return found
+
+    return normalize
+
+
 @cache
 def default_normalizer() -> Normalizer:
     try:
         from cosea.chats.normalize import normalize  # noqa: F401
     except ImportError:
         return plain_normalize
-    # ``normalize(text)`` is ``NormalizedText(text)`` (lazy): call the class directly,
-    # one Python call less on every message.
-    return NormalizedText
+    # ``normalize(text)`` is ``NormalizedText(text)`` (lazy), remembered per text.
+    return memo_normalizer()
 
 
 @cache

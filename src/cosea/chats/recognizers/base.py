@@ -46,6 +46,8 @@ class NormalizedText:
 
     __slots__ = (
         "_fold_edits",
+        "_gate",
+        "_gate_calls",
         "_offsets",
         "_stages",
         "_text",
@@ -63,6 +65,10 @@ class NormalizedText:
         self._text = text
         self._offsets = offsets
         self._stages: list[tuple[int, int, list[Edit]]] | None = None
+        # The recognizers a registry calls on this text (see RecognizerRegistry.recognize):
+        # computed once per text, and a remembered text is seen again and again.
+        self._gate: object | None = None
+        self._gate_calls: list[Callable[..., Any]] = []
         # The cheap first step, done at once: every recognizer's gate reads it. Plain
         # ASCII, most chat, only needs lower-casing (the fold's own fast path, inlined).
         if original.isascii():
@@ -298,6 +304,7 @@ class RecognizerRegistry:
         self._untriggered: list[Callable[..., Iterable[TechniqueHit | ContextSignal]]] = []
         self._gated: list[tuple[Triggers | None, Callable[..., Any]]] = []
         self._any_trigger: Triggers | None = None
+        self._token = object()  # changes with the recognizers; marks texts' cached calls
         for recognizer in recognizers:
             self.add(recognizer)
 
@@ -314,6 +321,7 @@ class RecognizerRegistry:
         # (each checked against its triggers) when a message trips any recognizer's
         # triggers, else only those without triggers.
         recognizers = list(self._recognizers.values())
+        self._token = object()
         self._gated = [(r.triggers, r.recognize) for r in recognizers]
         self._untriggered = [r.recognize for r in recognizers if r.triggers is None]
         if not self.use_triggers:
@@ -338,6 +346,22 @@ class RecognizerRegistry:
     def technique_ids(self) -> set[str]:
         return {t for r in self._recognizers.values() for t in r.technique_ids}
 
+    def _calls(self, text: NormalizedText, new_sender: bool) -> list[Callable[..., Any]]:
+        """The recognizers whose triggers ``text`` trips, and those without triggers."""
+        any_trigger = self._any_trigger
+        if any_trigger is None or not (
+            (new_sender and any_trigger.new_sender)
+            or (text.has_digit and any_trigger.digit)
+            or not any_trigger.words.isdisjoint(text.words)
+            or (any_trigger.characters and not any_trigger.characters.isdisjoint(text.original))
+        ):
+            return self._untriggered
+        return [
+            recognize
+            for triggers, recognize in self._gated
+            if triggers is None or triggers.fire(text, new_sender)
+        ]
+
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Recognition:
@@ -348,22 +372,13 @@ class RecognizerRegistry:
         sent[message.sender] = count
         hits: list[TechniqueHit] = []
         signals: list[ContextSignal] = []
-        calls: Iterable[Callable[..., Any]]
-        any_trigger = self._any_trigger
-        if any_trigger is None or not (
-            (count == 1 and any_trigger.new_sender)
-            or (text.has_digit and any_trigger.digit)
-            or not any_trigger.words.isdisjoint(text.words)
-            or (any_trigger.characters and not any_trigger.characters.isdisjoint(text.original))
-        ):
-            calls = self._untriggered
+        if count == 1:
+            calls = self._calls(text, new_sender=True)
+        elif text._gate is self._token:
+            calls = text._gate_calls
         else:
-            new_sender = count == 1
-            calls = [
-                recognize
-                for triggers, recognize in self._gated
-                if triggers is None or triggers.fire(text, new_sender)
-            ]
+            calls = text._gate_calls = self._calls(text, new_sender=False)
+            text._gate = self._token
         for recognize in calls:
             findings = recognize(message, text, context)
             if not findings:  # most recognizers, most messages: an empty tuple
