@@ -106,6 +106,10 @@ _ATTRIBUTED_AGE = re.compile(
     rf"voce tem|vc tem|tu tens)\s+(?:like\s+|only\s+|literally\s+|actually\s+)?{_AGE}\b"
     rf"(?:\s*(?:anos|jahre|ans|years old))?{_NOT_A_QUANTITY}(?!\s*(?:and|y|et|e)\s+(?:im|i am))"
 )
+# One of these words starts every attribution above: without one the search is skipped.
+_ATTRIBUTION_LEADS = frozenset(
+    "your youre you ur u tienes tu du bist t tas voce vc".split()  # noqa: SIM905
+)
 _AGE_QUESTION = re.compile(
     r"how old|\bage\?|\basl\b|what year (?:are|r) (?:you|u)|what grade|"
     r"cuantos anos|que edad|tu edad|wie alt|quel age|t as quel age|tas quel age|"
@@ -264,7 +268,11 @@ class SelfDisclosedAgeRecognizer(Recognizer):
                         description=f"{message.sender} says they are {age} ({how})",
                     )
                 )
-            attributed = self._attributed(folded, message, context)
+            attributed = (
+                None
+                if _ATTRIBUTION_LEADS.isdisjoint(words)
+                else self._attributed(folded, message, context)
+            )
             if attributed is not None:
                 other, other_age = attributed
                 record.remember(record.attributed, other, other_age)
@@ -567,6 +575,9 @@ _PERSONA_CLAIM = re.compile(
     r"|\bsoy\s+[a-z]+\s*,\s*1\d\b|\bich bin\s+[a-z]+\s*,\s*1\d\b|\bje suis\s+[a-z]+\s*,\s*1\d\b"
     r"|\bsou (?:a |o )?[a-z]+\s*,\s*1\d\b"
 )
+# Every claim above has a comma ("its mia, 14"), "first", or "im"/"i am"/"i m" before
+# the age: without one of them the (slow, unanchored) search cannot match.
+_PERSONA_LEADS = frozenset({"im", "i", "m", "first"})
 
 
 class PersonaPhotoRecognizer(Recognizer):
@@ -619,6 +630,7 @@ class PersonaPhotoRecognizer(Recognizer):
         if (
             len(folded) < 200
             and (text.has_digit or "first" in text.words)
+            and ("," in text.plain or not _PERSONA_LEADS.isdisjoint(text.words))
             and _PERSONA_CLAIM.search(text.plain)
         ):
             claims[message.sender] = own_count
