@@ -258,13 +258,17 @@ class Recognizer(ABC):
 
     ``triggers`` (optional) tells the registry which messages it can skip the
     recognizer on; a recognizer that declares them must return nothing, and change
-    no state, on any other message.
+    no state, on any other message. ``text_only``: what it finds depends on the
+    message's text alone (tied to the message's id and sender), never on the context
+    or earlier messages; the registry then skips it on a text it found nothing in
+    before.
     """
 
     name: ClassVar[str]
     technique_ids: ClassVar[tuple[str, ...]] = ()
     languages: ClassVar[tuple[str, ...]] = ("*",)
     triggers: ClassVar[Triggers | None] = None
+    text_only: ClassVar[bool] = False
 
     @abstractmethod
     def recognize(
@@ -305,6 +309,7 @@ class RecognizerRegistry:
         self._gated: list[tuple[Triggers | None, Callable[..., Any]]] = []
         self._any_trigger: Triggers | None = None
         self._token = object()  # changes with the recognizers; marks texts' cached calls
+        self._text_only: frozenset[Callable[..., Any]] = frozenset()
         for recognizer in recognizers:
             self.add(recognizer)
 
@@ -322,6 +327,7 @@ class RecognizerRegistry:
         # triggers, else only those without triggers.
         recognizers = list(self._recognizers.values())
         self._token = object()
+        self._text_only = frozenset(r.recognize for r in recognizers if r.text_only)
         self._gated = [(r.triggers, r.recognize) for r in recognizers]
         self._untriggered = [r.recognize for r in recognizers if r.triggers is None]
         if not self.use_triggers:
@@ -372,22 +378,34 @@ class RecognizerRegistry:
         sent[message.sender] = count
         hits: list[TechniqueHit] = []
         signals: list[ContextSignal] = []
-        if count == 1:
-            calls = self._calls(text, new_sender=True)
-        elif text._gate is self._token:
-            calls = text._gate_calls
+        if count != 1 and text._gate is self._token:
+            # A text seen before: the recognizers its words trip, less the text-only
+            # ones that found nothing in it then (and so never will).
+            if not text._gate_calls:
+                return NOTHING_FOUND
+            for recognize in text._gate_calls:
+                for finding in recognize(message, text, context):
+                    if isinstance(finding, TechniqueHit):
+                        hits.append(finding)
+                    else:
+                        signals.append(finding)
         else:
-            calls = text._gate_calls = self._calls(text, new_sender=False)
-            text._gate = self._token
-        for recognize in calls:
-            findings = recognize(message, text, context)
-            if not findings:  # most recognizers, most messages: an empty tuple
-                continue
-            for finding in findings:
-                if isinstance(finding, TechniqueHit):
-                    hits.append(finding)
-                else:
-                    signals.append(finding)
+            calls = self._calls(text, new_sender=count == 1)
+            silent: list[Callable[..., Any]] = []
+            for recognize in calls:
+                findings = recognize(message, text, context)
+                if not findings:  # most recognizers, most messages: an empty tuple
+                    if recognize in self._text_only:
+                        silent.append(recognize)
+                    continue
+                for finding in findings:
+                    if isinstance(finding, TechniqueHit):
+                        hits.append(finding)
+                    else:
+                        signals.append(finding)
+            if count != 1:  # a sender's first message may trip more (new_sender)
+                text._gate_calls = [c for c in calls if c not in silent] if silent else calls
+                text._gate = self._token
         if not hits and not signals:
             return NOTHING_FOUND
         return Recognition(hits, signals)

@@ -649,6 +649,7 @@ class PatternRecognizer(Recognizer):
 
     name = "patterns"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    text_only = True
 
     def __init__(
         self,
