@@ -1,16 +1,19 @@
-"""Triggers: the registry skips a recognizer on messages that cannot trip it, and that
-changes no finding (checked against calling every recognizer on every message)."""
+"""Triggers and memos: the registry skips a recognizer on messages that cannot trip it,
+and texts seen before reuse what was worked out for them; neither changes a finding
+(checked against calling every recognizer on every message, working everything out anew)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 from recognizer_helpers import make_context
 
 from cosea.chats.analysis import analyze_stream
-from cosea.chats.io import stream_messages
+from cosea.chats.analysis.pipeline import memo_normalizer
+from cosea.chats.io import read_conversations, stream_messages
 from cosea.chats.recognizers import (
     NormalizedText,
     Recognizer,
@@ -18,8 +21,10 @@ from cosea.chats.recognizers import (
     RecognizerRegistry,
     default_registry,
 )
+from cosea.chats.recognizers._memo import TextMemo
 from cosea.chats.recognizers.base import Triggers
-from cosea.types import ContextSignal, Message, Participant, TechniqueHit
+from cosea.chats.recognizers.lexical import PatternRecognizer
+from cosea.types import ContextSignal, Conversation, Message, Participant, TechniqueHit
 
 
 class _Counting(Recognizer):
@@ -82,3 +87,87 @@ def test_triggers_change_no_finding_on_the_development_set(
     assert _assessments(dev_conversation_files, gated) == _assessments(
         dev_conversation_files, everything
     )
+
+
+def _twice(files: list[Path]) -> list[Conversation]:
+    """Every conversation, then each again under a new id: every text is seen twice."""
+    conversations = list(read_conversations(files, reader="jsonl"))
+    again = [replace(c, id=f"{c.id}-again") for c in conversations]
+    return conversations + again
+
+
+def test_remembering_texts_changes_no_finding(dev_conversation_files: list[Path]) -> None:
+    """The per-text memos (the normaliser's, the pattern recognizer's, the registry's
+    list of recognizers to call) against working everything out on every message."""
+    remembering = default_registry()
+    forgetting = RecognizerRegistry(
+        [PatternRecognizer(memo_size=0) if r.name == "patterns" else r for r in default_registry()],
+        use_triggers=False,
+        remember_texts=False,
+    )
+    conversations = _twice(dev_conversation_files)
+    # without the batch context, which would see each account a second time
+    remembered = [
+        a.to_dict()
+        for a in analyze_stream(conversations, registry=remembering, batch_context=False)
+    ]
+    forgotten = [
+        a.to_dict()
+        for a in analyze_stream(
+            conversations, registry=forgetting, normalizer=NormalizedText, batch_context=False
+        )
+    ]
+    assert remembered == forgotten
+    # the copies, every text seen before, are assessed as the originals were
+    half = len(remembered) // 2
+    for first, second in zip(remembered[:half], remembered[half:], strict=True):
+        assert {**second, "conversation_id": first["conversation_id"]} == first
+
+
+def test_a_text_only_recognizer_is_not_called_again_on_a_text_it_found_nothing_in() -> None:
+    class _TextOnly(_Counting):
+        name = "text_only"
+        triggers = None
+        text_only = True
+
+        def recognize(self, message, text, context):  # type: ignore[no-untyped-def]
+            self.seen.append(message.id)
+            if "alone" in text.words:
+                return (TechniqueHit(message.id, "T0103", 0, 1, 0.5, self.name),)
+            return ()
+
+    counting = _TextOnly()
+    registry = RecognizerRegistry([counting])
+    context = make_context([Participant("a"), Participant("b")])
+    texts = ["hi", "hi", "ok", "are you alone", "hi", "are you alone", "ok"]
+    for index, text in enumerate(texts):
+        context.message_index = index
+        found = registry.recognize(Message(f"m{index}", "a", text), NormalizedText(text), context)
+        assert bool(found.hits) == ("alone" in text)
+    # a new NormalizedText per message: nothing to remember yet
+    assert counting.seen == [f"m{i}" for i in range(len(texts))]
+    shared = {text: NormalizedText(text) for text in set(texts)}
+    counting.seen.clear()
+    for index, text in enumerate(texts):
+        registry.recognize(Message(f"n{index}", "a", text), shared[text], context)
+    # "hi" and "ok" once each; the text it finds something in every time
+    assert counting.seen == ["n0", "n2", "n3", "n5"]
+
+
+def test_the_text_memo_is_bounded_and_keeps_what_is_used() -> None:
+    memo: TextMemo[int] = TextMemo(limit=4)
+    for number in range(100):
+        memo.put(f"text {number}", number)
+        assert memo.get("text 0") == 0 or number >= 4  # used: survives each roll-over
+        assert len(memo) <= 8
+    assert memo.get("text 0") == 0
+    assert memo.get("text 50") is None
+    memo.put("x" * 10_000, 1)  # long texts are not remembered
+    assert memo.get("x" * 10_000) is None
+
+
+def test_the_default_normaliser_returns_the_same_object_for_a_repeated_text() -> None:
+    normalize = memo_normalizer()
+    first = normalize("are you alone")
+    assert normalize("are you alone") is first
+    assert first == NormalizedText("are you alone")

@@ -299,11 +299,18 @@ class RecognizerRegistry:
     """The recognizers one pipeline runs, in order."""
 
     def __init__(
-        self, recognizers: Iterable[Recognizer] = (), *, use_triggers: bool = True
+        self,
+        recognizers: Iterable[Recognizer] = (),
+        *,
+        use_triggers: bool = True,
+        remember_texts: bool = True,
     ) -> None:
-        """``use_triggers=False`` calls every recognizer on every message (slower; the
-        same findings, which the tests check)."""
+        """``use_triggers=False`` calls every recognizer on every message, and
+        ``remember_texts=False`` works out anew for every message which recognizers to
+        call, instead of once per text (both slower; the same findings, which the tests
+        check)."""
         self.use_triggers = use_triggers
+        self.remember_texts = remember_texts
         self._recognizers: dict[str, Recognizer] = {}
         self._untriggered: list[Callable[..., Iterable[TechniqueHit | ContextSignal]]] = []
         self._gated: list[tuple[Triggers | None, Callable[..., Any]]] = []
@@ -378,7 +385,7 @@ class RecognizerRegistry:
         sent[message.sender] = count
         hits: list[TechniqueHit] = []
         signals: list[ContextSignal] = []
-        if count != 1 and text._gate is self._token:
+        if count != 1 and text._gate is self._token and self.remember_texts:
             # A text seen before: the recognizers its words trip, less the text-only
             # ones that found nothing in it then (and so never will).
             if not text._gate_calls:
@@ -403,7 +410,7 @@ class RecognizerRegistry:
                         hits.append(finding)
                     else:
                         signals.append(finding)
-            if count != 1:  # a sender's first message may trip more (new_sender)
+            if count != 1 and self.remember_texts:  # a first message may trip more
                 text._gate_calls = [c for c in calls if c not in silent] if silent else calls
                 text._gate = self._token
         if not hits and not signals:
