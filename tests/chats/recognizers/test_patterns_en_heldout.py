@@ -19,8 +19,15 @@ seventh (38 and 8 originally). The eighth round then added 44 variants and 22
 negatives written after its first fixes, to check that they generalise rather
 than match the probe's wording: 12 misses and 10 false hits at that point,
 several of them older gaps ("ur pretty good at this game" and a bare "ur fine"
-read as flattery, "mum will come n pick u up"). A few whole conversations then
-go through ``analyze_stream``. Content rule: short, non-graphic warning-sign
+read as flattery, "mum will come n pick u up"). A second fresh probe of the
+eighth round (81 phrasings, 19 hard negatives), written after those fixes, had
+18 misses and 3 false hits on them (19 and 3 on the seventh round's patterns,
+30 and 7 originally): "u a teen?", "when do u turn 13", "whos at home with u",
+"parents asleep yet?", "no1 needs 2 know", "our convo stays private", a bare
+"pic?", "snap me a pic", "send me 100 or else", "clocks ticking", "if u block me
+ill do something stupid", "delete the group chat" and "dont tell anyone my
+password" as negatives. A few whole conversations then go through
+``analyze_stream``. Content rule: short, non-graphic warning-sign
 phrases only.
 """
 
@@ -851,6 +858,80 @@ PROBE = [
     ("get a burner so ur mum cant see", "T0902"),
     ("ill pay u 4 a vid", "T1001"),
     ("bring ur little sis next time", "T1003"),
+    # eighth round, second probe (written after the first fixes, measured before its own)
+    ("u look young, wat r u 14?", "T0101"),
+    ("wats ur age again", "T0101"),
+    ("u a teen?", "T0101"),
+    ("when do u turn 13", "T0101"),
+    ("what area u from", "T0102"),
+    ("u live near the city centre?", "T0102"),
+    ("which school u at", "T0102"),
+    ("is ur house near the station", "T0102"),
+    ("whos at home with u rn", "T0103"),
+    ("parents asleep yet?", "T0103"),
+    ("does any1 read ur texts", "T0103"),
+    ("can ur mum see ur messages", "T0103"),
+    ("u seem lonely tbh", "T0104"),
+    ("do ur parents even notice u", "T0104"),
+    ("u got no one to talk to huh", "T0104"),
+    ("i work for a talent agency, u could be a model", "T0202"),
+    ("ur way too pretty to be single", "T0301"),
+    ("u r stunning", "T0301"),
+    ("u seem so grown up for ur age", "T0301"),
+    ("want me to buy u some robux", "T0302"),
+    ("ill send u a gift card rn", "T0302"),
+    ("i can get u free skins", "T0302"),
+    ("i totally get u, i went thru the same thing", "T0303"),
+    ("u can tell me anything, i wont judge", "T0303"),
+    ("i think im in love with u", "T0304"),
+    ("cant wait till ur mine", "T0304"),
+    ("dont let ur parents find out bout us", "T0401"),
+    ("our convo stays private ok", "T0401"),
+    ("no1 needs 2 know", "T0401"),
+    ("ur mum doesnt need to kno", "T0401"),
+    ("ur teachers r idiots, they dont understand u", "T0402"),
+    ("u got telegram?", "T0403"),
+    ("dm me on insta", "T0403"),
+    ("message me on whatsapp instead", "T0403"),
+    ("lets move to discord its more private", "T0403"),
+    ("whats ur kik", "T0403"),
+    ("u ever had a bf?", "T0501"),
+    ("its normal, all couples do it", "T0502"),
+    ("nothing wrong with it trust me", "T0502"),
+    ("pic?", "T0601"),
+    ("snap me a pic rn", "T0601"),
+    ("can u take a selfie 4 me", "T0601"),
+    ("lemme see u", "T0601"),
+    ("wanna skype?", "T0602"),
+    ("turn on ur vid", "T0602"),
+    ("i sent u one now ur turn", "T0603"),
+    ("ill send mine first", "T0603"),
+    ("prove it, send a selfie holding a spoon", "T0604"),
+    ("take a pic with a peace sign so i know its u", "T0604"),
+    ("imma post it everywhere", "T0701"),
+    ("ur family gonna see everything", "T0701"),
+    ("ill send it to everyone on ur friends list", "T0701"),
+    ("send me 100 or else", "T0702"),
+    ("i need $50 in google play cards", "T0702"),
+    ("pay up or its going online", "T0702"),
+    ("send more or i post these", "T0703"),
+    ("i need another one", "T0703"),
+    ("10 mins or its over", "T0704"),
+    ("clocks ticking", "T0704"),
+    ("if u block me ill do something stupid", "T0705"),
+    ("u owe me after all the gifts", "T0705"),
+    ("wanna meet at the mall sat", "T0801"),
+    ("lets meet somewhere quiet", "T0801"),
+    ("i can drive to urs", "T0802"),
+    ("delete everything we said", "T0901"),
+    ("remove our chat history", "T0901"),
+    ("make sure u delete these", "T0901"),
+    ("use a vpn so no1 tracks u", "T0902"),
+    ("i got a second phone", "T0902"),
+    ("ill give u 50 for a private pic", "T1001"),
+    ("how much for pics", "T1001"),
+    ("does ur friend wanna join us", "T1003"),
+    ("add ur cousin to the chat", "T1003"),
 ]
 
 # (phrase said by the child, technique the reply points to: a target cue, not a hit)
@@ -1164,6 +1245,33 @@ HARD_NEGATIVES = [
     "im always here for u bestie",
     "ill paypal u back for the tickets",
     "lets take this to the group chat",
+    # eighth round, second probe
+    "my dad will pick u up from practice",
+    "send me the pic of the homework page",
+    "whats ur snap for the group project",
+    "delete the group chat its dead",
+    "i love u mum",
+    "im always here if u need help with maths",
+    "its normal to be nervous before exams",
+    "dont tell anyone my password lol",
+    "how old is this game",
+    "i sent u the link to the homework",
+    "u have 3 days to hand in the essay",
+    "my mum is driving us to the cinema",
+    "the teacher wants us on camera for the lesson",
+    "which school won the match",
+    "ur mum is so nice",
+    "we r meeting at the park with everyone at 3",
+    "my little sister wants to join the game",
+    "hurry up we r gonna be late",
+    "ill buy u a drink at the cinema",
+    # eighth round, written after the second probe's fixes
+    "whos at home for christmas this year",
+    "is ur brother out? i wanna borrow his ball",
+    "when do u turn in the essay",
+    "send me 2 or 3 pics of the dog",
+    "ur turn to pick the map",
+    "delete the class chat",
 ]
 
 
