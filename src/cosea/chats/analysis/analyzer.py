@@ -507,8 +507,34 @@ class ConversationAnalyzer:
         return self._risk
 
     def _recompute(self) -> None:
-        self._vector = self.features()
-        self._risk = self.model.probability(self._vector)
+        if self.suspect is None:
+            # No evidence yet (every conversation starts so, and most stay so): the
+            # features are the model's prior for who is a minor or an adult and the
+            # conversation-wide context, the same for many conversations.
+            minor_present = any(
+                p.age is not None and p.age < ADULT_AGE for p in self._people.values()
+            )
+            adults_only = bool(self._people) and all(
+                p.age is not None and p.age >= ADULT_AGE for p in self._people.values()
+            )
+            model = self.model
+            key = (
+                id(model.risk),
+                id(model.calibration),
+                minor_present,
+                adults_only,
+                self.conversation_context,
+            )
+            known = model.prior_cache.get(key)
+            if known is None:
+                vector = self.features()
+                known = (vector, model.probability(vector))
+                if len(model.prior_cache) < 4096:
+                    model.prior_cache[key] = known
+            self._vector, self._risk = known
+        else:
+            self._vector = self.features()
+            self._risk = self.model.probability(self._vector)
         self._stale = False
 
     def _refresh(

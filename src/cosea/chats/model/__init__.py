@@ -157,6 +157,11 @@ class RiskModel:
     technique_threshold: float = 0.5
     recency_half_life: float = 8.0
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Risk before any technique, per (ages, context) situation: analysers start there
+    # for every conversation (see ConversationAnalyzer._recompute). Never serialised.
+    prior_cache: dict[tuple[Any, ...], tuple[list[float], float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 < self.alert_threshold < 1.0:
