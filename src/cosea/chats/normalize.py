@@ -364,17 +364,26 @@ def _decode_leet(word: str) -> str:
     return _LEET_INSIDE.sub(swap, word)
 
 
+def _once(match: re.Match[str]) -> str:
+    # a function, not the template r"\1": re parses a template string on every call
+    return match.group(1)
+
+
+def _twice(match: re.Match[str]) -> str:
+    return match.group(1) * 2
+
+
 def _collapse_repeats(word: str) -> str:
-    single = _REPEATS.sub(r"\1", word)
+    single = _REPEATS.sub(_once, word)
     if single in _DOUBLE_LETTER_WORDS or single in ABBREVIATIONS:
         return single
-    doubled = _REPEATS.sub(r"\1\1", word)
+    doubled = _REPEATS.sub(_twice, word)
     if doubled in _DOUBLE_LETTER_WORDS:
         return doubled
     # several runs: try doubling each one alone ("sooo gooood" is two words anyway)
     for match in _REPEATS.finditer(word):
-        candidate = _REPEATS.sub(r"\1", word[: match.start()]) + match.group(1) * 2
-        candidate += _REPEATS.sub(r"\1", word[match.end() :])
+        candidate = _REPEATS.sub(_once, word[: match.start()]) + match.group(1) * 2
+        candidate += _REPEATS.sub(_once, word[match.end() :])
         if candidate in _DOUBLE_LETTER_WORDS:
             return candidate
     return single

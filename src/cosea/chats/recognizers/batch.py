@@ -66,7 +66,12 @@ def name_skeleton(display_name: str | None) -> str:
         text = "".join(c for c in text if not unicodedata.combining(c))
     text = _LEET_INSIDE.sub(lambda m: m.group().translate(_LEET_DIGITS), text)
     letters = _NOT_LETTERS.sub("", text)
-    return _LETTER_RUNS.sub(r"\1", letters)
+    # a function, not the template r"\1": re parses a template string on every call
+    return _LETTER_RUNS.sub(_first_group, letters)
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
 
 
 @dataclass
@@ -134,10 +139,17 @@ class BatchContext:
         if when is None or not participants:
             return findings
         keys = {p.id: account_key(p, header.platform) for p in participants}
+        new = {p.id: self._is_new(p, when) for p in participants}
         findings += self._fan_out(header, participants, keys, when, initiator, first_message)
-        findings += self._recycled_names(header, participants, keys, when, first_message)
-        findings += self._new_accounts_reaching(header, participants, keys, when, first_message)
+        findings += self._recycled_names(header, participants, keys, new, when, first_message)
+        findings += self._new_accounts_reaching(
+            header, participants, keys, new, when, first_message
+        )
         return findings
+
+    def _is_new(self, participant: Participant, when: datetime) -> bool:
+        age_days = account_age_days(participant, when)
+        return age_days is not None and 0 <= age_days <= self.new_account_days
 
     # T0105 -------------------------------------------------------------------
 
@@ -180,7 +192,7 @@ class BatchContext:
 
     # T0203 -------------------------------------------------------------------
 
-    def _recycled_names(self, header, participants, keys, when, first_message):
+    def _recycled_names(self, header, participants, keys, new, when, first_message):
         findings: list[ContextSignal | TechniqueHit] = []
         for participant in participants:
             skeleton = name_skeleton(participant.display_name)
@@ -188,21 +200,23 @@ class BatchContext:
                 continue
             key = keys[participant.id]
             seen = self._touch(self._names, skeleton, OrderedDict)
-            others = [
-                other
-                for other, first in seen.items()
-                if other != key and (first is None or when - first <= self.recycled_window)
-            ]
+            # an old account with a common name is not a recycled one: only a new one
+            # is compared with the others of its name
+            others = (
+                [
+                    other
+                    for other, first in seen.items()
+                    if other != key and (first is None or when - first <= self.recycled_window)
+                ]
+                if new[participant.id]
+                else None
+            )
             if key not in seen:
                 seen[key] = when
                 while len(seen) > 32:
                     seen.popitem(last=False)
             if not others:
                 continue
-            age_days = account_age_days(participant, when)
-            is_new = age_days is not None and 0 <= age_days <= self.new_account_days
-            if not is_new:
-                continue  # an old account with a common name is not a recycled one
             if not self._first_report(key, skeleton):
                 continue
             description = (
@@ -222,14 +236,9 @@ class BatchContext:
             findings += self._hit(first_message, "T0203", participant.id, description, 0.6)
         return findings
 
-    def _new_accounts_reaching(self, header, participants, keys, when, first_message):
+    def _new_accounts_reaching(self, header, participants, keys, new, when, first_message):
         findings: list[ContextSignal | TechniqueHit] = []
-        new_accounts = [
-            p
-            for p in participants
-            if (days := account_age_days(p, when)) is not None
-            and 0 <= days <= self.new_account_days
-        ]
+        new_accounts = [p for p in participants if new[p.id]]
         if not new_accounts:
             return findings
         for target in participants:
