@@ -144,8 +144,9 @@ _DISCLOSURE_LEADS = frozenset(
     werde jahre jahr jai j g tenho tinha faco fiz grade eso primaria klasse ano suis jsuis
     chuis seconde premiere terminale""".split()  # noqa: SIM905
 )
-# A number glued to a unit or ending: "14yo", "13yrs", "8th", "14jahre".
-_GLUED_UNIT = re.compile(r"\d+[a-z]")
+# A word that is a number glued to a unit or ending: "14yo", "13yrs", "8th", "14jahre"
+# (a word as ``NormalizedText.words`` splits them: runs of [a-z0-9_]).
+_GLUED_UNIT = re.compile(r"(?<![a-z0-9_])\d+[a-z]")
 
 
 def _age_value(token: str) -> int | None:
@@ -308,7 +309,7 @@ class SelfDisclosedAgeRecognizer(Recognizer):
             and not replied
             and len(folded) > 12
             and _DISCLOSURE_LEADS.isdisjoint(words)
-            and not any(_GLUED_UNIT.match(word) for word in words)
+            and _GLUED_UNIT.search(folded) is None
         ):
             # "til 6", "question 4": a number with none of the words every statement of
             # age or school year needs, and not an answer to an age question.
