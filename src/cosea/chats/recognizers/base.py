@@ -45,6 +45,7 @@ class NormalizedText:
     """
 
     __slots__ = (
+        "_derived",
         "_fold_edits",
         "_gate",
         "_gate_calls",
@@ -69,6 +70,7 @@ class NormalizedText:
         # computed once per text, and a remembered text is seen again and again.
         self._gate: object | None = None
         self._gate_calls: list[Callable[..., Any]] = []
+        self._derived: dict[str, Any] | None = None
         # The cheap first step, done at once: every recognizer's gate reads it. Plain
         # ASCII, most chat, only needs lower-casing (the fold's own fast path, inlined).
         if original.isascii():
@@ -83,6 +85,18 @@ class NormalizedText:
         #: the words of ``plain``: what cheap prefilters look up
         self.words: list[str] = _WORD.findall(self.plain)
         self.has_digit: bool = _DIGIT.search(folded) is not None
+
+    def derived(self, key: str, compute: Callable[[NormalizedText], Any]) -> Any:
+        """``compute(self)``, once per text and ``key``: for a recognizer's work that
+        depends on the text alone. The default normaliser hands out the same object for
+        a text seen recently, so a repeated message finds the value already there."""
+        derived = self._derived
+        if derived is None:
+            derived = self._derived = {}
+        elif key in derived:
+            return derived[key]
+        value = derived[key] = compute(self)
+        return value
 
     @classmethod
     def deferred(cls, original: str) -> NormalizedText:

@@ -238,6 +238,82 @@ class DeclaredAgeRecognizer(Recognizer):
         return findings
 
 
+@dataclass(frozen=True, slots=True)
+class _AgeCues:
+    """What a text alone says about ages, whoever sends it and whenever: worked out
+    once per text (``NormalizedText.derived``), the sender and the conversation's
+    state are applied per message."""
+
+    asked: bool  # an age question
+    gate: bool  # a number, or a number word, that could be an age
+    # longer than 12 characters, no lead word and no glued unit: a number in it can
+    # only be an age as the answer to an age question ("til 6", "question 4")
+    no_statement: bool
+    attribution: bool  # a word that starts "ur 13", "tienes 12"...
+    short: bool  # at most 12 characters: a bare "13 yo" counts even unasked
+    reply_length: bool  # at most 24 characters: short enough to be a bare answer
+
+
+def _age_cues(text: NormalizedText) -> _AgeCues | None:
+    words = text.words
+    has_number = text.has_digit or not _NUMBER_WORD_SET.isdisjoint(words)
+    asks = not _AGE_QUESTION_WORDS.isdisjoint(words)
+    if not (has_number or asks):
+        return None
+    folded = text.plain
+    return _AgeCues(
+        asked=asks and _AGE_QUESTION.search(folded) is not None,
+        # a digit matches the gate at once: only number words need the search
+        gate=has_number and (text.has_digit or _AGE_GATE.search(folded) is not None),
+        no_statement=len(folded) > 12
+        and _DISCLOSURE_LEADS.isdisjoint(words)
+        and _GLUED_UNIT.search(folded) is None,
+        attribution=not _ATTRIBUTION_LEADS.isdisjoint(words),
+        short=len(folded) <= 12,
+        reply_length=len(folded) <= 24,
+    )
+
+
+def _stated_age(text: NormalizedText) -> tuple[int | None, str] | None:
+    """An age stated in the words themselves: "im 13", a school year; None if none."""
+    folded = text.plain
+    match = _SELF_AGE.search(folded)
+    if match:
+        token = next(g for g in match.groups() if g)
+        return _age_value(token), "in their words"
+    for pattern, offset in _SCHOOL_YEAR:
+        school = pattern.search(folded)
+        if school:
+            return int(school.group(1)) + offset, "from their school year"
+    french = _FRENCH_COLLEGE.search(folded)
+    if french:
+        return 17 - int(french.group(1)), "from their school year"
+    lycee = _FRENCH_LYCEE.search(folded)
+    if lycee:
+        return _FRENCH_LYCEE_AGE[lycee.group(1)], "from their school year"
+    return None
+
+
+def _age_with_unit(text: NormalizedText) -> tuple[int | None, str] | None:
+    unit = _BARE_AGE_WITH_UNIT.search(text.plain)
+    return (_age_value(unit.group(1)), "answer with unit") if unit else None
+
+
+def _bare_age(text: NormalizedText) -> tuple[int | None, str] | None:
+    bare = _REPLY_AGE.search(text.plain)
+    return (_age_value(bare.group(1)), "answer to an age question") if bare else None
+
+
+def _attributed_age(text: NormalizedText) -> int | None:
+    match = _ATTRIBUTED_AGE.search(text.plain)
+    if not match:
+        return None
+    age = _age_value(next(g for g in match.groups() if g))
+    if age is None or not 8 <= age <= 80:
+        return None
+    return age
+
+
 class SelfDisclosedAgeRecognizer(Recognizer):
     """Ages people state about themselves (five languages, school years, bare replies)."""
 
@@ -247,17 +323,13 @@ class SelfDisclosedAgeRecognizer(Recognizer):
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[ContextSignal]:
-        words = text.words
-        has_number = text.has_digit or not _NUMBER_WORD_SET.isdisjoint(words)
-        asks = not _AGE_QUESTION_WORDS.isdisjoint(words)
-        if not (has_number or asks):
+        cues: _AgeCues | None = text.derived("age.cues", _age_cues)
+        if cues is None:
             return ()
         record = _ages(context)
-        folded = text.plain
-        asked = asks and _AGE_QUESTION.search(folded)
         findings: list[ContextSignal] = []
-        if has_number and _AGE_GATE.search(folded):
-            age, how = self._disclosed(folded, record, message, context, text.words)
+        if cues.gate:
+            age, how = self._disclosed(text, cues, record, message, context)
             if age is not None and _plausible(age):
                 record.remember(record.disclosed, message.sender, age)
                 findings.append(
@@ -269,11 +341,7 @@ class SelfDisclosedAgeRecognizer(Recognizer):
                         description=f"{message.sender} says they are {age} ({how})",
                     )
                 )
-            attributed = (
-                None
-                if _ATTRIBUTION_LEADS.isdisjoint(words)
-                else self._attributed(folded, message, context)
-            )
+            attributed = self._attributed(text, message, context) if cues.attribution else None
             if attributed is not None:
                 other, other_age = attributed
                 record.remember(record.attributed, other, other_age)
@@ -286,72 +354,48 @@ class SelfDisclosedAgeRecognizer(Recognizer):
                         description=f"{message.sender} says {other} is {other_age}",
                     )
                 )
-        if asked:
+        if cues.asked:
             record.age_question_by = message.sender
             record.age_question_index = context.message_index
         return findings
 
     @staticmethod
     def _disclosed(
-        folded: str,
+        text: NormalizedText,
+        cues: _AgeCues,
         record: _AgeRecord,
         message: Message,
         context: RecognizerContext,
-        words: list[str] | None = None,
     ) -> tuple[int | None, str]:
         replied = (
             record.age_question_by is not None
             and record.age_question_by != message.sender
             and context.message_index - record.age_question_index <= 3
         )
-        if (
-            words is not None
-            and not replied
-            and len(folded) > 12
-            and _DISCLOSURE_LEADS.isdisjoint(words)
-            and _GLUED_UNIT.search(folded) is None
-        ):
-            # "til 6", "question 4": a number with none of the words every statement of
-            # age or school year needs, and not an answer to an age question.
-            return None, ""
-        match = _SELF_AGE.search(folded)
-        if match:
-            token = next(g for g in match.groups() if g)
-            return _age_value(token), "in their words"
-        for pattern, offset in _SCHOOL_YEAR:
-            school = pattern.search(folded)
-            if school:
-                return int(school.group(1)) + offset, "from their school year"
-        french = _FRENCH_COLLEGE.search(folded)
-        if french:
-            return 17 - int(french.group(1)), "from their school year"
-        lycee = _FRENCH_LYCEE.search(folded)
-        if lycee:
-            return _FRENCH_LYCEE_AGE[lycee.group(1)], "from their school year"
-        if replied or len(folded) <= 12:
-            unit = _BARE_AGE_WITH_UNIT.search(folded)
-            if unit:
-                return _age_value(unit.group(1)), "answer with unit"
-        if replied and len(folded) <= 24:
-            bare = _REPLY_AGE.search(folded)
-            if bare:
-                return _age_value(bare.group(1)), "answer to an age question"
+        if cues.no_statement and not replied:
+            return None, ""  # "til 6", "question 4", not an answer to an age question
+        stated = text.derived("age.stated", _stated_age)
+        if stated is not None:
+            return stated
+        if replied or cues.short:
+            unit = text.derived("age.unit", _age_with_unit)
+            if unit is not None:
+                return unit
+        if replied and cues.reply_length:
+            bare = text.derived("age.bare", _bare_age)
+            if bare is not None:
+                return bare
         return None, ""
 
     @staticmethod
     def _attributed(
-        folded: str, message: Message, context: RecognizerContext
+        text: NormalizedText, message: Message, context: RecognizerContext
     ) -> tuple[str, int] | None:
         others = [p for p in context.participants if p != message.sender]
         if len(others) != 1:
             return None  # in a group it is unclear who "you" is
-        match = _ATTRIBUTED_AGE.search(folded)
-        if not match:
-            return None
-        age = _age_value(next(g for g in match.groups() if g))
-        if age is None or not 8 <= age <= 80:
-            return None
-        return others[0], age
+        age = text.derived("age.attributed", _attributed_age)
+        return None if age is None else (others[0], age)
 
 
 class AgeGapRecognizer(Recognizer):
@@ -581,6 +625,16 @@ _PERSONA_CLAIM = re.compile(
 _PERSONA_LEADS = frozenset({"im", "i", "m", "first"})
 
 
+def _persona_claim(text: NormalizedText) -> bool:
+    """Whether the text claims a young identity ("its mia, 14") or offers to go first."""
+    return (
+        len(text.folded) < 200
+        and (text.has_digit or "first" in text.words)
+        and ("," in text.plain or not _PERSONA_LEADS.isdisjoint(text.words))
+        and _PERSONA_CLAIM.search(text.plain) is not None
+    )
+
+
 class PersonaPhotoRecognizer(Recognizer):
     """A photo sent right after claiming a young identity or offering to "go first".
 
@@ -627,12 +681,6 @@ class PersonaPhotoRecognizer(Recognizer):
                     ),
                 )
             return ()
-        folded = text.folded
-        if (
-            len(folded) < 200
-            and (text.has_digit or "first" in text.words)
-            and ("," in text.plain or not _PERSONA_LEADS.isdisjoint(text.words))
-            and _PERSONA_CLAIM.search(text.plain)
-        ):
+        if text.derived("persona.claim", _persona_claim):
             claims[message.sender] = own_count
         return ()
