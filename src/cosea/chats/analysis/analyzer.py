@@ -19,7 +19,7 @@ list it has handed out, so an earlier assessment never changes afterwards.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from cosea.chats.analysis import scratch
@@ -571,7 +571,19 @@ class ConversationAnalyzer:
             items = person.evidence_items
             for i in range(len(items) - 1, -1, -1):
                 if items[i] is evidence:
-                    replaced = replace(evidence, contribution=share)
+                    # the constructor directly: dataclasses.replace inspects the fields
+                    # on every call, and this runs for every finding
+                    replaced = Evidence(
+                        evidence.message_id,
+                        evidence.technique_id,
+                        evidence.tactic_id,
+                        evidence.confidence,
+                        share,
+                        evidence.reason,
+                        evidence.recognizer,
+                        evidence.speaker,
+                        evidence.span,
+                    )
                     person.evidence_items = [*items[:i], replaced, *items[i + 1 :]]
                     break
 
