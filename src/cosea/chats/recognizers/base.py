@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -69,7 +69,7 @@ class NormalizedText:
         # The recognizers a registry calls on this text (see RecognizerRegistry.recognize):
         # computed once per text, and a remembered text is seen again and again.
         self._gate: object | None = None
-        self._gate_calls: list[Callable[..., Any]] = []
+        self._gate_calls: Sequence[Callable[..., Any]] = ()
         self._derived: dict[str, Any] | None = None
         # The cheap first step, done at once: every recognizer's gate reads it. Plain
         # ASCII, most chat, only needs lower-casing (the fold's own fast path, inlined).
@@ -425,7 +425,9 @@ class RecognizerRegistry:
                     else:
                         signals.append(finding)
             if count != 1 and self.remember_texts:  # a first message may trip more
-                text._gate_calls = [c for c in calls if c not in silent] if silent else calls
+                # a tuple: the empty one (the usual case) is shared, and not one more
+                # object for the garbage collector to visit per remembered text
+                text._gate_calls = tuple(c for c in calls if c not in silent) if silent else calls
                 text._gate = self._token
         if not hits and not signals:
             return NOTHING_FOUND

@@ -547,13 +547,18 @@ class Prefilter:
         words = text.words
         if not words:
             return 0
-        # Per word, not per message, through a table (see _WordTable).
-        bits = reduce(or_, map(self._raw_table.__getitem__, words), self.filler)
+        # Per word, not per message, through a table (see _WordTable). Most words
+        # are no anchor (0) and are dropped before the OR: each OR of these
+        # thousands-of-bits integers makes a new one.
+        bits = reduce(or_, filter(None, map(self._raw_table.__getitem__, words)), 0)
         plain = text.plain
         if (
             bits & self.hint_bit or "  " in plain or not _HINT_SYMBOLS.isdisjoint(plain)
         ) and self.hint.search(plain) is not None:
             return -1
+        if not bits:
+            return 0
+        bits |= self.filler
         count = self.count
         if bits & (bits >> count) & (bits >> (2 * count)) & self.pattern_block:
             return bits
