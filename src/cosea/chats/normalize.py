@@ -328,8 +328,12 @@ _GENERAL = re.compile(
 _ABBREVIATION_WORD = re.compile(rf"(?<![\w@$])(?:{trie_pattern(ABBREVIATIONS)})(?![\w@$])")
 _TOKEN = re.compile(rf"[a-z{_LEET_CLASS}]+")
 _ABBREVIATION_KEYS = frozenset(ABBREVIATIONS)
+# Whether pass 1 can change anything. A digit or leet symbol only matters next to a
+# letter ("p1c", "10min", "0ld", "gr8"): a number on its own ("at 5", "question 4")
+# is never rewritten, and most numbers in chat stand alone.
 _GENERAL_WORTH_RUNNING = re.compile(
-    rf"[{_LEET_CLASS}'\t\n\r\f\v]|  |([a-z])\1\1|[{_SEPARATORS}][a-z][{_SEPARATORS}][a-z](?![\w@$])"
+    rf"[^\W\d_][{_LEET_CLASS}]|[{_LEET_CLASS}][^\W\d_]|['\t\n\r\f\v]|  |([a-z])\1\1"
+    rf"|[{_SEPARATORS}][a-z][{_SEPARATORS}][a-z](?![\w@$])"
 )
 _WORD_CHARS_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|_")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
