@@ -1,6 +1,6 @@
 """Held-out English phrasings: other wordings, typos and slang than the development set's.
 
-Eight probes written without looking at the development set, in varied registers
+Nine probes written without looking at the development set, in varied registers
 (teen chat, adult-offender styles, misspellings, missing apostrophes, run-on
 messages, caps and emoji, indirect phrasings), each phrase expected to be
 recognised as its technique, plus hard negatives (family, school, sport, gaming,
@@ -34,8 +34,28 @@ ur mum know ur on here", "is ur door locked", "does anyone at school bully u",
 known u forever", "ur mum sounds really controlling", "move this to snapchat",
 "u got a crush on anyone?", "join my video chat", "how much money can u get",
 "ill kms if u leave"; "invite ur friends to the server" was left out, as kids
-say it about their own servers. A few whole conversations then go through
-``analyze_stream``. Content rule: short, non-graphic warning-sign
+say it about their own servers. The ninth round's probe, on financial sextortion
+as it is reported (gift cards, money apps, crypto; threats to followers, family,
+school and coach; countdowns; new accounts after a block; the target's pleas): 76
+phrasings, 15 child replies and 27 hard negatives (trading in games, allowance,
+refunds, fundraisers, siblings' "or im telling mom"), with 36 misses, 9 replies
+not read as cues (or raising a hit) and 7 false hits on the eighth round's
+patterns: "i accept paypal or crypto", "u owe me 300 now", "make the payment
+and this all ends", "ill dm every1 on ur followers list", "imagine ur dad
+seeing this", "say goodbye to ur reputation", "one click and its sent to
+everyone", "im waiting... 3... 2...", "dont make me wait", "i made another
+account to reach u", "im a girl, 16"; "why r u doing this to me", "please give
+me more time"; not hits: "venmo me for the pizza", "u have 10 minutes to finish
+the quiz", "give me my charger back or im telling mom". 25 variants and 25
+negatives written after its fixes had 4 misses and 10 false hits (jokes: "ur
+life is over ... lol", "3... 2... 1... go!", "ur dad is gonna see these grades
+lol"), fixed but for three left out: "ur cousins will love these", "everyone on
+ur friends list gets a copy" and "it gets sent to ur whole school" (a school
+newsletter says the same). Left out on purpose: "DONT TEST ME SEND IT NOW"
+(pressure without a deadline or a threat), and replies that are also an
+adult's words ("please delete them", "i already sent u money", "im only 14 ...")
+or every child's ("my parents will kill me", said of a bad grade in the
+development set). A few whole conversations then go through ``analyze_stream``. Content rule: short, non-graphic warning-sign
 phrases only.
 """
 
@@ -1014,6 +1034,106 @@ PROBE = [
     ("ill give u 100 robux for a pic", "T1001"),
     ("u could make money selling pics", "T1001"),
     ("do u have any friends who want to make money too", "T1003"),
+    # ninth round: financial sextortion, threats, the target's pleas
+    ("send $200 in steam cards and this goes away", "T0702"),
+    ("i want 150 on cashapp or else", "T0702"),
+    ("pay me 300 and ill delete everything", "T0702"),
+    ("u got 1 hour to send the money", "T0704"),
+    ("u got 1 hour to send the money", "T0702"),
+    ("buy a $100 apple gift card and send me the code", "T0702"),
+    ("send the code on the back of the card", "T0702"),
+    ("i accept paypal or crypto", "T0702"),
+    ("transfer 50 quid now", "T0702"),
+    ("how much do u have in ur bank", "T0702"),
+    ("venmo me 80 or i send it", "T0702"),
+    ("i need 500 bucks by tonight", "T0702"),
+    ("send btc to this wallet", "T0702"),
+    ("scratch the card n send a pic of the code", "T0702"),
+    ("u can use ur moms card", "T0702"),
+    ("pay up", "T0702"),
+    ("pay or i post", "T0701"),
+    ("give me money and nobody sees them", "T0702"),
+    ("if u pay ill leave u alone forever", "T0702"),
+    ("i want 2 google play cards 50 each", "T0702"),
+    ("u owe me 300 now", "T0702"),
+    ("send wat u have, even 20 works", "T0702"),
+    ("make the payment and this all ends", "T0702"),
+    ("i have ur pics", "T0701"),
+    ("i got ur pictures saved", "T0701"),
+    ("i screenshotted everything we said", "T0701"),
+    ("i will send them to all ur followers", "T0701"),
+    ("ill dm every1 on ur followers list", "T0701"),
+    ("i found ur family on facebook", "T0701"),
+    ("ur mom is gonna see these", "T0701"),
+    ("i know what school u go to and ill send it to ur principal", "T0701"),
+    ("ill make a collage and post it", "T0701"),
+    ("everyone at ur school will see", "T0701"),
+    ("ill make u go viral", "T0701"),
+    ("ur whole family will get these", "T0701"),
+    ("i already have ur friends list", "T0701"),
+    ("one click and its sent to everyone", "T0701"),
+    ("i made a group chat with all ur followers", "T0701"),
+    ("want me to tag ur cousins", "T0701"),
+    ("ill send it to ur coach n ur team", "T0701"),
+    ("imagine ur dad seeing this", "T0701"),
+    ("i will expose u", "T0701"),
+    ("i'll leak ur stuff", "T0701"),
+    ("ur life is over", "T0701"),
+    ("say goodbye to ur reputation", "T0701"),
+    ("ill put it on every site", "T0701"),
+    ("nobody will ever look at u the same", "T0701"),
+    ("if u block me everyone sees", "T0701"),
+    ("if u tell ur parents i will post it", "T0701"),
+    ("5 minutes left", "T0704"),
+    ("im counting down", "T0704"),
+    ("answer in 30 sec or i send", "T0704"),
+    ("by midnight or its over", "T0704"),
+    ("last chance", "T0704"),
+    ("im waiting... 3... 2...", "T0704"),
+    ("hurry up i dont have all day", "T0704"),
+    ("clocks tickin", "T0704"),
+    ("dont make me wait", "T0704"),
+    ("do what i say and send one more", "T0703"),
+    ("i have lots of accounts, blocking wont help", "T0203"),
+    ("this is my new acc since u blocked the other one", "T0203"),
+    ("i made another account to reach u", "T0203"),
+    ("u cant hide from me ill make new accounts", "T0203"),
+    ("im 17 too, just moved here", "T0201"),
+    ("im a girl, 16, saw u on insta", "T0201"),
+    (
+        "i have all ur pics and ur followers list so u better pay 200 in the next hour or everyone sees",
+        "T0701",
+    ),
+    (
+        "i have all ur pics and ur followers list so u better pay 200 in the next hour or everyone sees",
+        "T0702",
+    ),
+    (
+        "i have all ur pics and ur followers list so u better pay 200 in the next hour or everyone sees",
+        "T0704",
+    ),
+    ("u better pay 100 before midnight", "T0702"),
+    ("send 60 on zelle or ur done", "T0702"),
+    ("we take apple cards or bitcoin", "T0702"),
+    ("i need 3 steam cards 25 each", "T0702"),
+    ("u owe me 400 or else", "T0702"),
+    ("just send what u got", "T0702"),
+    ("finish the payment and it all goes away", "T0702"),
+    ("ill wreck ur reputation", "T0701"),
+    ("ur social life will be over", "T0701"),
+    ("nobody at school will ever respect u again", "T0701"),
+    ("imagine ur teachers reading this", "T0701"),
+    ("if u ignore me i'll post them", "T0701"),
+    ("one click and ur whole family sees it", "T0701"),
+    ("im counting down now", "T0704"),
+    ("within the hour or i send", "T0704"),
+    ("dont keep me waiting", "T0704"),
+    ("send 1 more now", "T0703"),
+    ("i'll just make another acc", "T0203"),
+    ("made a new profile to find u", "T0203"),
+    ("hey im a guy, 15", "T0201"),
+    ("ill send ur pics to ur coach", "T0701"),
+    ("ur principal will get these", "T0701"),
 ]
 
 # (phrase said by the child, technique the reply points to: a target cue, not a hit)
@@ -1022,6 +1142,22 @@ CHILD_CUES = [
     ("i dont want to send any more", "T0703"),
     ("i dont have that kind of money", "T0702"),
     ("i dont want to go on cam again", "T0602"),
+    # ninth round: financial sextortion, threats, the target's pleas
+    ("please dont post them", "T0701"),
+    ("pls dont send it to my mom", "T0701"),
+    ("i dont have any money", "T0702"),
+    ("im scared", "T0701"),
+    ("i cant get that much", "T0702"),
+    ("i'll pay just please dont share", "T0701"),
+    ("i only have 20 dollars", "T0702"),
+    ("please give me more time", "T0704"),
+    ("why r u doing this to me", "T0701"),
+    ("i dont want to send more", "T0703"),
+    ("pls im begging u", "T0701"),
+    ("i cant pay that much", "T0702"),
+    ("pls give me till tomorrow", "T0704"),
+    ("i beg u please", "T0701"),
+    ("i already paid u", "T0702"),
 ]
 
 HARD_NEGATIVES = [
@@ -1383,6 +1519,59 @@ HARD_NEGATIVES = [
     "join my call for the game",
     "how much money can u get for ur birthday",
     "lets move this to next week",
+    # ninth round: financial sextortion, threats, the target's pleas
+    "ill trade u my dragon pet for ur unicorn",
+    "can u send me 500 robux ill pay u back friday",
+    "mom can u send me my allowance on cashapp",
+    "the refund should hit ur paypal in 3 days",
+    "pay me back the 10 bucks u owe me lol",
+    "ill expose u for cheating in fortnite lmao",
+    "we're selling cookie dough for the school fundraiser, $12 a tub",
+    "u have 10 minutes to finish the quiz",
+    "give me my charger back or im telling mom",
+    "i have ur hoodie, come get it",
+    "send the money for the class trip by friday",
+    "the gift card was for ur birthday from grandma",
+    "tick tock the pizza is getting cold",
+    "last chance to sign up for the tournament",
+    "i screenshotted ur high score lol",
+    "ill post the team photo on the group chat",
+    "if u dont clean ur room im telling dad",
+    "everyone at school will see ur science project at the fair",
+    "ill send the pics from the trip to the family group",
+    "venmo me for the pizza",
+    "u owe me 5 bucks from lunch",
+    "dont make me wait at the bus stop again",
+    "whoever spends the most vbucks wins lol",
+    "the scammer asked for gift cards so i reported him",
+    "never pay someone who threatens to post ur pics, tell an adult",
+    "my brother said hell ruin my life if i touch his xbox",
+    "the deadline for the fundraiser money is tomorrow",
+    "ur life is over if mom finds the broken vase lol",
+    "ill make a collage of our trip photos",
+    "one click and the game installs",
+    "its sent to everyone in the class automatically",
+    "i made a group chat with all ur friends for ur bday",
+    "if u tell mom ill tell dad u broke it",
+    "pay 20 by friday for the trip",
+    "i need 2 steam cards for christmas lol",
+    "even 5 is fine, just chip in",
+    "send me whatever u have for the history notes",
+    "make the payment for the uniform by monday",
+    "the countdown starts at 8 for new years",
+    "im counting down the days till summer",
+    "dont make me wait at the mall lol",
+    "3... 2... 1... go!",
+    "ur dad is gonna see these grades lol",
+    "want me to message ur mom about the ride?",
+    "the teacher said u have 10 mins to finish",
+    "i have ur charger and ur hoodie",
+    "ill send the video to the team chat",
+    "ruin ur appetite before dinner lol",
+    "my new acc is for school stuff",
+    "mom ill pay u back for the tickets",
+    "ill expose ur secret santa gift lol",
+    "nobody will look at u the same after that haircut lmao",
 ]
 
 
