@@ -397,13 +397,13 @@ class RecognizerRegistry:
             sent = context.scratch[SENT_KEY] = {}
         count = sent.get(message.sender, 0) + 1
         sent[message.sender] = count
-        hits: list[TechniqueHit] = []
-        signals: list[ContextSignal] = []
         if count != 1 and text._gate is self._token and self.remember_texts:
             # A text seen before: the recognizers its words trip, less the text-only
             # ones that found nothing in it then (and so never will).
             if not text._gate_calls:
-                return NOTHING_FOUND
+                return NOTHING_FOUND  # most messages: nothing to call, nothing allocated
+            hits: list[TechniqueHit] = []
+            signals: list[ContextSignal] = []
             for recognize in text._gate_calls:
                 for finding in recognize(message, text, context):
                     if isinstance(finding, TechniqueHit):
@@ -411,6 +411,8 @@ class RecognizerRegistry:
                     else:
                         signals.append(finding)
         else:
+            hits = []
+            signals = []
             calls = self._calls(text, new_sender=count == 1)
             silent: list[Callable[..., Any]] = []
             for recognize in calls:
