@@ -357,6 +357,7 @@ _OBFUSCATION_HINTS = re.compile(
     r"|[\t\n\r]|  "
 )
 _TOKEN = re.compile(r"[a-z0-9_]+")
+_SHORT_TEXT = 160  # characters; see PatternRecognizer.find
 _WORD_TABLE_LIMIT = 100_000  # words remembered by the first pass (bounded memory)
 # A word can take part in an obfuscation hint: a digit before a letter ("p1c"), a letter
 # tripled ("alooone"), a single letter ("s e n d"), or an underscore between letters.
@@ -699,6 +700,9 @@ class PatternRecognizer(Recognizer):
         if not candidates:
             return ()
         normalized = text.text
+        # On a chat-sized text one search is cheaper than trying the pattern at each of
+        # its leading words; on a long one the leading words save the scan.
+        short = len(normalized) <= _SHORT_TEXT
         words: list[tuple[str, int]] | None = None
         best: dict[tuple[str, str], tuple[Pattern, re.Match[str]]] = {}
         for pattern in candidates:
@@ -707,7 +711,7 @@ class PatternRecognizer(Recognizer):
             if current is not None and current[0].confidence >= pattern.confidence:
                 continue
             match = None
-            if pattern.leading is None:
+            if pattern.leading is None or short:
                 match = pattern.regex.search(normalized)
             else:
                 if words is None:
