@@ -494,7 +494,8 @@ class Prefilter:
                 if len(known) >= _WORD_TABLE_LIMIT:
                     known.clear()
                 known[word] = word_bits
-            bits |= word_bits
+            if word_bits:  # most words: 0, and OR-ing it would still copy the bits
+                bits |= word_bits
         return bits
 
     def matching(self, bits: int) -> list[Pattern]:
