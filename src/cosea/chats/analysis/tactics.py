@@ -9,7 +9,7 @@ user's extended matrix is missing an entry.
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -97,6 +97,7 @@ def technique_phrase(technique_id: str) -> str:
     return f"showed signs of {technique_name(technique_id).lower()}"
 
 
+@lru_cache(maxsize=4096)  # the same few speaker ids and techniques, over and over
 def reason_for(speaker: str | None, technique_id: str) -> str:
     """'u2 asked the other participant to keep the chat secret (T0401 Secrecy request)'."""
     who = speaker or "a participant"

@@ -90,6 +90,7 @@ class LinearPart:
     means: list[float]
     scales: list[float]
     _index: list[int] = field(default_factory=list, repr=False)
+    _terms: tuple[Any, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.features)
@@ -103,10 +104,22 @@ class LinearPart:
         self._index = [FEATURE_NAMES.index(f) for f in self.features]
 
     def score(self, vector: list[float]) -> float:
-        total = self.intercept
-        for i, coef, mean, scale in zip(
-            self._index, self.coefficients, self.means, self.scales, strict=True
+        terms = self._terms
+        if (
+            terms is None
+            or terms[0] is not self.coefficients
+            or terms[1] is not self.means
+            or terms[2] is not self.scales
         ):
+            # zipped once (per set of lists) instead of on every call
+            terms = self._terms = (
+                self.coefficients,
+                self.means,
+                self.scales,
+                tuple(zip(self._index, self.coefficients, self.means, self.scales, strict=True)),
+            )
+        total = self.intercept
+        for i, coef, mean, scale in terms[3]:
             total += coef * (vector[i] - mean) / scale
         return total
 

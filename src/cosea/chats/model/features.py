@@ -54,6 +54,7 @@ COERCION_TACTIC = "TA07"
 
 ADULT_AGE = 18
 CONTEXT_CAP = 3.0
+_NO_TACTICS = (0.0,) * len(TACTICS)
 
 
 def longest_increasing_run(ranks: list[int]) -> int:
@@ -100,5 +101,5 @@ def feature_vector(
         gap,
         min(CONTEXT_CAP, context),
         math.log1p(coercion_hits),
-        *((tactic_max or {}).get(t, 0.0) for t in TACTICS),
+        *([tactic_max.get(t, 0.0) for t in TACTICS] if tactic_max else _NO_TACTICS),
     ]
