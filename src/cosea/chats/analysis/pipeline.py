@@ -36,10 +36,13 @@ def memo_normalizer(limit: int = DEFAULT_LIMIT) -> Normalizer:
     get, put = memo.get, memo.put
 
     def normalize(text: str) -> NormalizedText:
-        found = get(text)
+        # the young generation first, inline: one call less on most messages
+        found = memo.young.get(text)
         if found is None:
-            found = NormalizedText(text)
-            put(text, found)
+            found = get(text)
+            if found is None:
+                found = NormalizedText(text)
+                put(text, found)
         return found
 
     return normalize

@@ -26,6 +26,11 @@ class TextMemo(Generic[Value]):
 
     __slots__ = ("_old", "_young", "limit")
 
+    @property
+    def young(self) -> dict[str, Value]:
+        """The young generation, for callers that look there first without a call."""
+        return self._young
+
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self._young: dict[str, Value] = {}
