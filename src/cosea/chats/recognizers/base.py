@@ -48,7 +48,6 @@ class NormalizedText:
         "_derived",
         "_fold_edits",
         "_gate",
-        "_gate_calls",
         "_offsets",
         "_stages",
         "_text",
@@ -68,8 +67,10 @@ class NormalizedText:
         self._stages: list[tuple[int, int, list[Edit]]] | None = None
         # The recognizers a registry calls on this text (see RecognizerRegistry.recognize):
         # computed once per text, and a remembered text is seen again and again.
-        self._gate: object | None = None
-        self._gate_calls: Sequence[Callable[..., Any]] = ()
+        # (registry generation, calls): one attribute, so that two registries working
+        # on the same remembered text in two threads never pair one's mark with the
+        # other's calls
+        self._gate: tuple[object, Sequence[Callable[..., Any]]] | None = None
         self._derived: dict[str, Any] | None = None
         # The cheap first step, done at once: every recognizer's gate reads it. Plain
         # ASCII, most chat, only needs lower-casing (the fold's own fast path, inlined).
@@ -397,14 +398,15 @@ class RecognizerRegistry:
             sent = context.scratch[SENT_KEY] = {}
         count = sent.get(message.sender, 0) + 1
         sent[message.sender] = count
-        if count != 1 and text._gate is self._token and self.remember_texts:
+        gate = text._gate
+        if count != 1 and gate is not None and gate[0] is self._token and self.remember_texts:
             # A text seen before: the recognizers its words trip, less the text-only
             # ones that found nothing in it then (and so never will).
-            if not text._gate_calls:
+            if not gate[1]:
                 return NOTHING_FOUND  # most messages: nothing to call, nothing allocated
             hits: list[TechniqueHit] = []
             signals: list[ContextSignal] = []
-            for recognize in text._gate_calls:
+            for recognize in gate[1]:
                 for finding in recognize(message, text, context):
                     if isinstance(finding, TechniqueHit):
                         hits.append(finding)
@@ -429,8 +431,8 @@ class RecognizerRegistry:
             if count != 1 and self.remember_texts:  # a first message may trip more
                 # a tuple: the empty one (the usual case) is shared, and not one more
                 # object for the garbage collector to visit per remembered text
-                text._gate_calls = tuple(c for c in calls if c not in silent) if silent else calls
-                text._gate = self._token
+                remembered = tuple(c for c in calls if c not in silent) if silent else calls
+                text._gate = (self._token, remembered)
         if not hits and not signals:
             return NOTHING_FOUND
         return Recognition(hits, signals)
