@@ -39,8 +39,13 @@ class AnalyzerEngine:
     def __init__(self, model: Any = None) -> None:
         from cosea.chats.analysis.analyzer import ConversationAnalyzer
         from cosea.chats.model import resolve_model
+        from cosea.chats.recognizers.base import NormalizedText
 
         self._analyzer = ConversationAnalyzer
+        # A fresh normalised text per message: the batch tools' default normaliser
+        # remembers recent texts for speed, and a long-running service must keep no
+        # message text beyond what it stores under its retention rules.
+        self._normalizer = NormalizedText
         self._model = resolve_model(model)
         self.info = EngineInfo(self.name, getattr(self._model, "model_id", None))
         self._warm_up()
@@ -64,11 +69,14 @@ class AnalyzerEngine:
             participants=list(participants),
             platform=platform,
             language=language,
+            normalizer=self._normalizer,
         )
 
     def restore(self, state_json: str) -> StreamingAnalyzer:
         """Continue from a saved state; CoseaError when it was saved with another model."""
-        return self._analyzer.from_state(json.loads(state_json), self._model)
+        return self._analyzer.from_state(
+            json.loads(state_json), self._model, normalizer=self._normalizer
+        )
 
     @staticmethod
     def dump(analyzer: StreamingAnalyzer) -> str:

@@ -23,7 +23,6 @@ from cosea.chats.recognizers import (
 )
 from cosea.chats.recognizers._memo import TextMemo
 from cosea.chats.recognizers.base import Triggers
-from cosea.chats.recognizers.lexical import PatternRecognizer
 from cosea.types import ContextSignal, Conversation, Message, Participant, TechniqueHit
 
 
@@ -97,13 +96,12 @@ def _twice(files: list[Path]) -> list[Conversation]:
 
 
 def test_remembering_texts_changes_no_finding(dev_conversation_files: list[Path]) -> None:
-    """The per-text memos (the normaliser's, the pattern recognizer's, the registry's
-    list of recognizers to call) against working everything out on every message."""
+    """The per-text memos (the normaliser's, and what is kept on a text: the pattern
+    findings, the registry's list of recognizers to call, the age cues) against working
+    everything out on every message (a fresh NormalizedText for each, below)."""
     remembering = default_registry()
     forgetting = RecognizerRegistry(
-        [PatternRecognizer(memo_size=0) if r.name == "patterns" else r for r in default_registry()],
-        use_triggers=False,
-        remember_texts=False,
+        list(default_registry()), use_triggers=False, remember_texts=False
     )
     conversations = _twice(dev_conversation_files)
     # without the batch context, which would see each account a second time

@@ -7,6 +7,11 @@ The memo keeps the results for recently seen texts in two generations: when
 the young one fills up it becomes the old one (the previous old one is
 dropped), and a hit in the old one moves back to the young one, so frequent
 texts stay and memory stays bounded at twice ``limit`` entries.
+
+The texts stay in the process's memory only, never on disk, and only while
+recent. The batch tools (``cosea chats analyze``, the benchmark, triage, scale-out)
+use it through the default normaliser; the long-running service does not
+(``cosea.service.analysis``): it keeps message text only under its retention rules.
 """
 
 from __future__ import annotations

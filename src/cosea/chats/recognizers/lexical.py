@@ -22,6 +22,7 @@ before full normalisation. See :mod:`cosea.chats.recognizers._anchors`.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,6 @@ from typing import Any
 import yaml
 
 from cosea.chats.recognizers._anchors import Plan, split_alternatives
-from cosea.chats.recognizers._memo import DEFAULT_LIMIT as DEFAULT_MEMO_LIMIT
-from cosea.chats.recognizers._memo import TextMemo
 from cosea.chats.recognizers._plan_cache import cached_plan
 from cosea.chats.recognizers._regex import WORD_END, trie_pattern
 from cosea.chats.recognizers.base import (
@@ -356,6 +355,7 @@ _OBFUSCATION_HINTS = re.compile(
     r"|(?P<repeat>[a-z])(?P=repeat)(?P=repeat)"  # letter repeats ("alooone")
     r"|[\t\n\r]|  "
 )
+_INSTANCES = itertools.count(1)
 _TOKEN = re.compile(r"[a-z0-9_]+")
 _SHORT_TEXT = 160  # characters; see PatternRecognizer.find
 _WORD_TABLE_LIMIT = 100_000  # words remembered by the first pass (bounded memory)
@@ -650,9 +650,10 @@ class _Found:
 class PatternRecognizer(Recognizer):
     """Technique phrases in one or more languages, from YAML pattern files.
 
-    What the patterns find depends on the text alone, so it is remembered per text
-    (:class:`~cosea.chats.recognizers._memo.TextMemo`, ``memo_size`` texts per
-    generation; 0 turns it off): repeated messages cost one look-up."""
+    What the patterns find depends on the text alone, so it is kept on the text
+    (``NormalizedText.derived``): a text the normaliser hands out again (see
+    ``cosea.chats.analysis.pipeline.memo_normalizer``) costs one look-up, and nothing
+    outlives the texts themselves."""
 
     name = "patterns"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
@@ -664,14 +665,12 @@ class PatternRecognizer(Recognizer):
         *,
         extra_files: Iterable[Path] = (),
         name: str | None = None,
-        memo_size: int = DEFAULT_MEMO_LIMIT,
     ) -> None:
         self.patterns = load_pattern_set(languages, extra_files=extra_files)
         self.languages = self.patterns.languages
         self.technique_ids = tuple(sorted(self.patterns.techniques))
-        self._memo: TextMemo[tuple[_Found, ...]] | None = (
-            TextMemo(memo_size) if memo_size > 0 else None
-        )
+        # per instance: two pattern sets find different things in one text
+        self._derived_key = f"patterns#{next(_INSTANCES)}"
         if name:
             self.name = name
 
@@ -682,14 +681,7 @@ class PatternRecognizer(Recognizer):
     def recognize(
         self, message: Message, text: NormalizedText, context: RecognizerContext
     ) -> Iterable[PatternHit | ContextSignal]:
-        memo = self._memo
-        if memo is None:
-            found = self.find(text)
-        else:
-            found = memo.get(text.original)
-            if found is None:
-                found = self.find(text)
-                memo.put(text.original, found)
+        found = text.derived(self._derived_key, self.find)
         if not found:
             return ()
         return [self._finding(message, item) for item in found]
