@@ -1,6 +1,6 @@
 """Held-out English phrasings: other wordings, typos and slang than the development set's.
 
-Nine probes written without looking at the development set, in varied registers
+Ten probes written without looking at the development set, in varied registers
 (teen chat, adult-offender styles, misspellings, missing apostrophes, run-on
 messages, caps and emoji, indirect phrasings), each phrase expected to be
 recognised as its technique, plus hard negatives (family, school, sport, gaming,
@@ -55,7 +55,30 @@ newsletter says the same). Left out on purpose: "DONT TEST ME SEND IT NOW"
 (pressure without a deadline or a threat), and replies that are also an
 adult's words ("please delete them", "i already sent u money", "im only 14 ...")
 or every child's ("my parents will kill me", said of a bad grade in the
-development set). A few whole conversations then go through ``analyze_stream``. Content rule: short, non-graphic warning-sign
+development set). The tenth round's probe, on slow trust-building by an adult
+posing as a peer or mentor (coach, gamer, older friend), private voice chats and
+servers, secrecy, gifts (skins, robux, vbucks, nitro), supervision and routine,
+mixed languages, heavy typos and voice-to-text run-ons without punctuation: 81
+phrasings (three run-ons counted once per technique) and 26 hard negatives, with
+35 misses and 3 false hits on the ninth round's patterns: "im only a couple
+years older than u", "im a coach for a pro esports team", "i can get u on my
+team's academy roster", "im a modeling agent", "im a mod here so u can trust
+me", "i could train u privately", "talking to u is the best part of my day",
+"id never judge u", "ur like my best friend fr", "ur teachers r clueless", "ur
+mom is way too strict", "people would try to split us up", "if anyone asks say
+im ur cousin" (no longer taken for safety advice), "lets hop in a private vc",
+"join my priv server so no one bothers us", "ill hook u up with vbucks", "do ur
+parents check ur discord", "when do u usually go to bed", "things bad at
+home?", "its our secreto", "we should talk on discord instead", "she wouldnt
+understand our friendship", "more mature than everyone your age", "matrue",
+"wer do u liv", "parnets", "snpchat", "ill by u robux"; not hits: "dont tell ur
+sister what we got her for christmas", "we should vc for the raid tonight, the
+whole squad" (voice chat, not a camera), "text me on whatsapp when ur bus gets
+here - mom". 29 variants and 17 negatives written after its fixes (a kid
+modding a server, Roblox private servers, "i had the same problem with my
+laptop", a statement that things are good at home) were written together with
+a narrowing of the new alternatives they aim at, and pass. A few
+whole conversations then go through ``analyze_stream``. Content rule: short, non-graphic warning-sign
 phrases only.
 """
 
@@ -1134,6 +1157,134 @@ PROBE = [
     ("hey im a guy, 15", "T0201"),
     ("ill send ur pics to ur coach", "T0701"),
     ("ur principal will get these", "T0701"),
+    # tenth round: a fake peer or mentor, private rooms, gifts, supervision, mixed languages, run-ons
+    ("im 15 too lol we r basically the same age", "T0201"),
+    ("im only a couple years older than u", "T0201"),
+    ("i'm in 10th grade too", "T0201"),
+    ("im a teen too dont worry", "T0201"),
+    ("im a coach for a pro esports team, i scout players", "T0202"),
+    ("i can get u on my team's academy roster", "T0202"),
+    ("im a modeling agent, u have the look", "T0202"),
+    ("im a mod here so u can trust me", "T0202"),
+    ("i work for roblox", "T0202"),
+    ("i coach u17 soccer, i could train u privately", "T0202"),
+    ("i feel like we have a real connection", "T0303"),
+    ("i'm always here for u no matter what", "T0303"),
+    ("i had the same problems at ur age", "T0303"),
+    ("talking to u is the best part of my day", "T0303"),
+    ("i'd never judge u unlike them", "T0303"),
+    ("ur like my best friend fr", "T0303"),
+    ("nobody understands u like i do", "T0303"),
+    ("they wont understand us", "T0402"),
+    ("ur parents dont get u", "T0402"),
+    ("adults just dont get what we have", "T0402"),
+    ("ur friends sound fake honestly", "T0402"),
+    ("ur teachers r clueless", "T0402"),
+    ("ur mom is way too strict", "T0402"),
+    ("people would try to split us up", "T0402"),
+    ("this stays between us ok", "T0401"),
+    ("dont mention me to ur folks", "T0401"),
+    ("keep us on the down low", "T0401"),
+    ("our lil secret 🤫", "T0401"),
+    ("no one has to know about our chats", "T0401"),
+    ("if anyone asks say im ur cousin", "T0401"),
+    ("dont tell nobody bout me", "T0401"),
+    ("add me on discord its easier", "T0403"),
+    ("lets hop in a private vc", "T0403"),
+    ("i made a private server just for us", "T0403"),
+    ("join my priv server so no one bothers us", "T0403"),
+    ("dm me on tele", "T0403"),
+    ("wats ur snap", "T0403"),
+    ("download kik its better", "T0403"),
+    ("lets go on voice just us two", "T0403"),
+    ("text me on whatsapp, this app is glitchy", "T0403"),
+    ("call me on discord tonight", "T0403"),
+    ("ill gift u nitro", "T0302"),
+    ("want me to buy u the battle pass", "T0302"),
+    ("i can send u 1000 robux", "T0302"),
+    ("ill get u that skin u wanted", "T0302"),
+    ("ill hook u up with vbucks", "T0302"),
+    ("i'll pay for ur new headset", "T0302"),
+    ("u want free robux? i got u", "T0302"),
+    ("do ur parents check ur discord", "T0103"),
+    ("does ur mom go through ur phone", "T0103"),
+    ("r ur parents strict about screen time", "T0103"),
+    ("who else uses ur ipad", "T0103"),
+    ("is anyone around rn", "T0103"),
+    ("can ur parents see ur messages", "T0103"),
+    ("what time do ur parents get home", "T0102"),
+    ("when do u usually go to bed", "T0102"),
+    ("what days r u home alone", "T0103"),
+    ("do u walk home from school by urself", "T0102"),
+    ("things bad at home?", "T0104"),
+    ("bro ur my mejor amigo fr, no le digas a nadie", "T0401"),
+    ("its our secreto ok", "T0401"),
+    ("add me on insta, mi user es skyfox", "T0403"),
+    ("u r so mature para tu edad", "T0301"),
+    ("tu es trop mature for ur age", "T0301"),
+    (
+        "hey so i was thinking we should talk on discord instead because this app deletes stuff and also dont tell your mom about me because she wouldnt understand our friendship",
+        "T0403",
+    ),
+    (
+        "hey so i was thinking we should talk on discord instead because this app deletes stuff and also dont tell your mom about me because she wouldnt understand our friendship",
+        "T0401",
+    ),
+    (
+        "hey so i was thinking we should talk on discord instead because this app deletes stuff and also dont tell your mom about me because she wouldnt understand our friendship",
+        "T0402",
+    ),
+    (
+        "ok so what time do you get home from school and is anyone there with you because i want to call you",
+        "T0102",
+    ),
+    (
+        "ok so what time do you get home from school and is anyone there with you because i want to call you",
+        "T0103",
+    ),
+    (
+        "you are honestly so much more mature than everyone your age and i feel like i can talk to you about anything",
+        "T0301",
+    ),
+    (
+        "you are honestly so much more mature than everyone your age and i feel like i can talk to you about anything",
+        "T0303",
+    ),
+    ("dnt tel ur prents bout us", "T0401"),
+    ("ur so matrue 4 ur age", "T0301"),
+    ("wer do u liv", "T0102"),
+    ("r ur parnets home", "T0103"),
+    ("add me on snpchat", "T0403"),
+    ("ill by u robux", "T0302"),
+    ("im like 2 years older than u", "T0201"),
+    ("im just a year older lol", "T0201"),
+    ("im a talent agent btw", "T0202"),
+    ("i recruit players for an esports org", "T0202"),
+    ("im an admin here, trust me", "T0202"),
+    ("i could get u sponsored", "T0202"),
+    ("i went through the same stuff at ur age", "T0303"),
+    ("ur honestly the best part of my day", "T0303"),
+    ("i wont judge u ever", "T0303"),
+    ("i feel like i can tell u everything", "T0303"),
+    ("ur coach sounds controlling", "T0402"),
+    ("ur dad is super strict", "T0402"),
+    ("theyll try to keep us apart", "T0402"),
+    ("if ur mom asks, say ur at jess's", "T0401"),
+    ("jump in my private call", "T0403"),
+    ("made a locked channel just for us two", "T0403"),
+    ("lets go on vc just u and me", "T0403"),
+    ("wanna get on discord instead", "T0403"),
+    ("ill hook u up with a steam card", "T0302"),
+    ("ill cover ur new controller", "T0302"),
+    ("does ur dad look through ur insta", "T0103"),
+    ("r ur parents chill about ur phone", "T0103"),
+    ("when do u normally get home", "T0102"),
+    ("do u take the bus to school", "T0102"),
+    ("things rough at home again?", "T0104"),
+    ("ur mature 4 ur age fr", "T0301"),
+    ("whr do u liv", "T0102"),
+    ("add me on snapchta", "T0403"),
+    ("our secretito ok?", "T0401"),
 ]
 
 # (phrase said by the child, technique the reply points to: a target cue, not a hit)
@@ -1572,6 +1723,49 @@ HARD_NEGATIVES = [
     "mom ill pay u back for the tickets",
     "ill expose ur secret santa gift lol",
     "nobody will look at u the same after that haircut lmao",
+    # tenth round: a fake peer or mentor, private rooms, gifts, supervision, mixed languages, run-ons
+    "coach said practice moved to 5, parents can pick up at 7",
+    "join the team discord for match times",
+    "want to join our minecraft server? the whole class is on it",
+    "grandma sent u a steam card for ur bday",
+    "dont tell ur sister what we got her for christmas",
+    "the tournament is on discord, ur parents can watch the stream",
+    "my parents dont get minecraft at all lol",
+    "is anyone home? i forgot my key",
+    "what time does practice end, ill tell ur mom",
+    "the teacher said to join the class zoom at 9",
+    "we should vc for the raid tonight, the whole squad",
+    "ur secret santa gift is ready",
+    "ask ur parents if u can come to the sleepover",
+    "nobody understands this homework lol",
+    "ur mom said ur grounded so no gaming",
+    "my coach is always there for us, hes the best",
+    "dont tell the other team our strategy",
+    "what time is ur game saturday? we'll come watch",
+    "keep this between us til the party ok? its a surprise for mr davis",
+    "the mods will delete ur post if u spam",
+    "r u home? mom wants u to start dinner",
+    "i made a server for our science group",
+    "text me on whatsapp when ur bus gets here - mom",
+    "ur so mature about losing, respect",
+    "mi mama dice que no puedo jugar hoy",
+    "im a mod here, no spamming pls",
+    "the coach for the u12 team is nice",
+    "my parents are chill about screen time",
+    "things are good at home now, thanks",
+    "i scout players for our school team",
+    "u have the look of someone who needs sleep lol",
+    "join my private server, the whole class is there",
+    "lets all get on vc for the raid",
+    "we should talk to mr lee about the trip",
+    "i can be myself with my friends",
+    "ill get u a new controller for ur birthday",
+    "dont tell dad what we got him for fathers day",
+    "i had the same problem with my laptop",
+    "the talent show is friday, im a judge",
+    "my coach trains us in private lessons on tuesdays",
+    "join the private channel for match updates",
+    "my brother is in year 10, im only a year younger",
 ]
 
 
