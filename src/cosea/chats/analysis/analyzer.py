@@ -424,6 +424,8 @@ class ConversationAnalyzer:
         self._refresh(message.id, findings, before)
 
     def _choose_suspect(self) -> str | None:
+        if not any(p.evidence > 0 or p.context_weight > 0 for p in self._people.values()):
+            return None  # no score above 0 below (ages alone, e.g. profiles): no suspect
         ages = {pid: p.age for pid, p in self._people.items()}
         any_minor = any(a is not None and a < ADULT_AGE for a in ages.values())
         any_adult = any(a is not None and a >= ADULT_AGE for a in ages.values())
