@@ -328,13 +328,27 @@ _GENERAL = re.compile(
 _ABBREVIATION_WORD = re.compile(rf"(?<![\w@$])(?:{trie_pattern(ABBREVIATIONS)})(?![\w@$])")
 _TOKEN = re.compile(rf"[a-z{_LEET_CLASS}]+")
 _ABBREVIATION_KEYS = frozenset(ABBREVIATIONS)
-# Whether pass 1 can change anything. A digit or leet symbol only matters next to a
-# letter ("p1c", "10min", "0ld", "gr8"): a number on its own ("at 5", "question 4")
-# is never rewritten, and most numbers in chat stand alone.
+# Whether pass 1 can change anything (see _general_worth_running). A digit or leet
+# symbol only matters next to a letter ("p1c", "10min", "0ld", "gr8"): a number on
+# its own ("at 5", "question 4") is never rewritten, and most numbers in chat stand
+# alone.
 _GENERAL_WORTH_RUNNING = re.compile(
     rf"[^\W\d_][{_LEET_CLASS}]|[{_LEET_CLASS}][^\W\d_]|['\t\n\r\f\v]|  |([a-z])\1\1"
     rf"|[{_SEPARATORS}][a-z][{_SEPARATORS}][a-z](?![\w@$])"
 )
+_GENERAL_TRIGGER_CHARS = frozenset("0123456789@$!|'\t\n\r\f\v")
+_REPEAT_OR_SPACED = re.compile(rf"([a-z])\1\1|[{_SEPARATORS}][a-z][{_SEPARATORS}][a-z](?![\w@$])")
+
+
+def _general_worth_running(text: str) -> bool:
+    """``_GENERAL_WORTH_RUNNING.search(text)``, cheaper on the usual text: its slow
+    alternatives (a character next to a letter) can only match where one of the
+    trigger characters is, which a set look-up rules out first."""
+    if not _GENERAL_TRIGGER_CHARS.isdisjoint(text):
+        return _GENERAL_WORTH_RUNNING.search(text) is not None
+    return "  " in text or _REPEAT_OR_SPACED.search(text) is not None
+
+
 _WORD_CHARS_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|_")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 _LEET_INSIDE = re.compile(rf"(?<=[a-z])[{_LEET_CLASS}]+(?=[a-z])")
@@ -597,7 +611,7 @@ def normalize_folded(
     """Word-level steps on already folded text; returns the text and each step's edits."""
     current = folded
     stages: list[tuple[int, list[Edit]]] = [(len(current), fold_edits)] if fold_edits else []
-    if _GENERAL_WORTH_RUNNING.search(current):
+    if _general_worth_running(current):
         current, edits = _general_edits(current)
         if edits:
             stages.append((len(current), edits))

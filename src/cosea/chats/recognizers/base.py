@@ -21,6 +21,7 @@ Edit = tuple[int, int, int, int]  # (new_start, new_end, old_start, old_end)
 _WORD = re.compile(r"[a-z0-9_]+")
 _DIGIT = re.compile(r"\d")
 _FOLD: list[Callable[[str], tuple[str, list[Edit]]]] = []
+_NORMALIZE: dict[str, Callable[..., Any]] = {}
 
 
 def _bind_fold() -> Callable[[str], tuple[str, list[Edit]]]:
@@ -29,6 +30,17 @@ def _bind_fold() -> Callable[[str], tuple[str, list[Edit]]]:
 
     _FOLD.append(fold)
     return fold
+
+
+def _normalize_function(name: str) -> Callable[..., Any]:
+    """A function of :mod:`cosea.chats.normalize`, fetched once (an import statement
+    in a method costs a module look-up on every call)."""
+    function = _NORMALIZE.get(name)
+    if function is None:
+        from cosea.chats import normalize
+
+        function = _NORMALIZE[name] = getattr(normalize, name)
+    return function
 
 
 class NormalizedText:
@@ -120,8 +132,9 @@ class NormalizedText:
     @property
     def text(self) -> str:
         if self._text is None:
-            from cosea.chats.normalize import normalize_folded
-
+            normalize_folded = _NORMALIZE.get("normalize_folded") or _normalize_function(
+                "normalize_folded"
+            )
             text, stages = normalize_folded(self.original, self.folded, self._fold_edits or [])
             self._text = text
             if stages:
@@ -140,7 +153,7 @@ class NormalizedText:
             if len(text) == len(self.original):
                 return list(range(len(text) + 1))
             raise ValueError("normalised text changed length but recorded no edits")
-        from cosea.chats.normalize import offsets_from_edits
+        offsets_from_edits = _normalize_function("offsets_from_edits")
 
         composed: list[int] | None = None
         for new_length, old_length, edits in self._stages:
