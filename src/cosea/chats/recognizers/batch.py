@@ -33,6 +33,7 @@ from cosea.types import ContextSignal, Conversation, Participant, TechniqueHit
 _LOCAL_ID = re.compile(r"^(?:u|p|user|participant|speaker|s)?\d{1,3}$", re.IGNORECASE)
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
 _LEET_INSIDE = re.compile(r"(?<=[a-z])[013457]+(?=[a-z])")
+_LEET_CHARS = frozenset("013457")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 _LETTER_RUNS = re.compile(r"(.)\1+")
 _GENERIC_NAMES = frozenset(
@@ -64,10 +65,15 @@ def name_skeleton(display_name: str | None) -> str:
     else:
         text = unicodedata.normalize("NFKD", display_name.casefold())
         text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _LEET_INSIDE.sub(lambda m: m.group().translate(_LEET_DIGITS), text)
+    if not _LEET_CHARS.isdisjoint(text):  # most names have no digit between letters
+        text = _LEET_INSIDE.sub(_unleet, text)
     letters = _NOT_LETTERS.sub("", text)
     # a function, not the template r"\1": re parses a template string on every call
     return _LETTER_RUNS.sub(_first_group, letters)
+
+
+def _unleet(match: re.Match[str]) -> str:
+    return match.group().translate(_LEET_DIGITS)
 
 
 def _first_group(match: re.Match[str]) -> str:
