@@ -1,6 +1,6 @@
 """Held-out English phrasings: other wordings, typos and slang than the development set's.
 
-Ten probes written without looking at the development set, in varied registers
+Eleven probes written without looking at the development set, in varied registers
 (teen chat, adult-offender styles, misspellings, missing apostrophes, run-on
 messages, caps and emoji, indirect phrasings), each phrase expected to be
 recognised as its technique, plus hard negatives (family, school, sport, gaming,
@@ -77,7 +77,39 @@ whole squad" (voice chat, not a camera), "text me on whatsapp when ur bus gets
 here - mom". 29 variants and 17 negatives written after its fixes (a kid
 modding a server, Roblox private servers, "i had the same problem with my
 laptop", a statement that things are good at home) were written together with
-a narrowing of the new alternatives they aim at, and pass. A few
+a narrowing of the new alternatives they aim at, and pass. The eleventh round's
+probe, on the techniques the earlier rounds touched least (fake personas: a
+claimed younger age, a "broken" camera, a talent scout, a friend's friend, a
+creator needing someone for a video; concealment: vanish mode, disappearing
+messages, deleting chats, hiding apps, location off, a sibling's phone; meeting
+logistics: "come alone", a place and time, paying for the ride, a cover story;
+money and distribution cues; non-graphic sexualisation warning signs): 85
+phrasings (one run-on counted once per technique) and 32 hard negatives
+(safety advice, family lifts and tickets, a borrowed camera, games, puberty in
+health class), with 30 misses and 7 false hits on the tenth round's patterns:
+"im in 8th grade same as u", "i just turned 16", "cams broke sry", "i scout for
+a kids clothing brand", "im a friend of ur friend", "ur cousin told me to add
+u", "im a youtuber and need someone for my next vid", "hide snapchat from ur
+home screen", "wipe everything b4 u go to bed", "turn off ur location", "put ur
+snap map on ghost mode", "text me from ur brothers phone", "come by urself",
+"ill be waiting at the bus stop", "come to ur town ... we can chill", "make real
+money on my page", "links to more vids", "my telegram channel theres way more",
+"u can tell me anything, even private stuff", "grown up stuff", "have u kissed
+anyone yet", "ever had a gf?", "normal to be curious at ur age", typos ("com
+alon", "delet our chatz", "vanish mod"); not hits: "use ur sisters phone to
+call mom", "grandma will pay for ur train ticket", "ill pick u up after
+practice - dad" (a parent's sign-off), "my camera is broken, can i borrow urs",
+"clear ur browser history its slowing the laptop", "vanish mode is so
+annoying", the egg hunt's "dont tell anyone where". Hiding an app counts as
+anonymisation (T0902), as the patterns already had it. A peer's "im 14 too!"
+was left out as a negative: it is word for word an impersonator's claim, and
+only the ages around it can tell them apart. 26 variants and 15 negatives
+written after its fixes had 3 misses ("i only just turned 15", "webcam's
+broken", "did u ever kiss anyone") and 3 false hits ("the camera broke during
+the match", "come alone or with a friend", "normal to be curious about
+space"), fixed but for "i only just turned 15", dropped: an earlier round's
+negative "i turned 13 yesterday!!" is a child saying the same, so a turned age
+counts only with a claim of sameness ("... so we're basically the same"). A few
 whole conversations then go through ``analyze_stream``. Content rule: short, non-graphic warning-sign
 phrases only.
 """
@@ -1285,6 +1317,128 @@ PROBE = [
     ("whr do u liv", "T0102"),
     ("add me on snapchta", "T0403"),
     ("our secretito ok?", "T0401"),
+    # eleventh round: fake personas, concealment, meeting logistics, money and distribution cues,
+    # non-graphic sexualisation warning signs
+    ("im 14 too so its fine", "T0201"),
+    ("i look older in my pics but im only 15", "T0201"),
+    ("im ur age dw", "T0201"),
+    ("IM 13 TOO LOL", "T0201"),
+    ("im in 8th grade same as u", "T0201"),
+    ("i just turned 16 so we're basically the same", "T0201"),
+    ("my cam is broken so i cant video", "T0202"),
+    ("my camera dont work rn but u can turn urs on", "T0202"),
+    ("cams broke sry 😅 just voice", "T0202"),
+    ("i cant show my face my webcam is busted", "T0202"),
+    ("im a talent scout for a modelling agency", "T0202"),
+    ("i scout for a kids clothing brand, u could be in our ads", "T0202"),
+    ("im a casting director, looking for new faces", "T0202"),
+    ("im a friend of ur friend maddie, she gave me ur user", "T0202"),
+    ("ur cousin told me to add u", "T0202"),
+    ("i know ur friend from school she said ur cool", "T0202"),
+    ("im a youtuber and need someone for my next vid", "T0202"),
+    ("turn on vanish mode", "T0901"),
+    ("put vanish mode on b4 we talk", "T0901"),
+    ("switch on disappearing msgs", "T0901"),
+    ("lets use disappearing messages", "T0901"),
+    ("delete our chats after ok", "T0901"),
+    ("make sure u delete this convo", "T0901"),
+    ("clear ur chat history tonight", "T0901"),
+    ("unsend ur msgs after u read mine", "T0901"),
+    ("delete all my messages so ur mom doesnt see", "T0901"),
+    ("hide the app in a folder so ur parents dont find it", "T0902"),
+    ("u can hide snapchat from ur home screen", "T0902"),
+    ("wipe everything b4 u go to bed", "T0901"),
+    ("turn off ur location", "T0902"),
+    ("switch ur location off on snap", "T0902"),
+    ("put ur snap map on ghost mode", "T0902"),
+    ("use ur sisters phone to msg me", "T0902"),
+    ("text me from ur brothers phone instead", "T0902"),
+    ("make a second account ur parents dont know about", "T0902"),
+    ("get a vpn so no one sees", "T0902"),
+    ("use a fake name when u make the acc", "T0902"),
+    ("come alone ok", "T0801"),
+    ("make sure u come by urself", "T0801"),
+    ("meet me at the park behind ur school", "T0801"),
+    ("lets meet at the mall on saturday", "T0801"),
+    ("ill be waiting at the bus stop at 4", "T0801"),
+    ("wanna hang out irl this weekend", "T0801"),
+    ("when can we finally meet up", "T0801"),
+    ("i could come to ur town next week and we can chill", "T0801"),
+    ("dont tell anyone where ur going", "T0401"),
+    ("tell ur mom ur at a friends house", "T0401"),
+    ("ill pay for ur uber", "T0802"),
+    ("ill send u money for the train ticket", "T0802"),
+    ("i can pick u up down the street from ur house", "T0802"),
+    ("ill drive to u, just send me the address", "T0802"),
+    ("ill get u a bus ticket to come see me", "T0802"),
+    ("ill book u a cab", "T0802"),
+    ("ill pay u for pics", "T1001"),
+    ("ppl pay good money for pics like urs", "T1001"),
+    ("u could make real money on my page", "T1001"),
+    ("ill give u 50 bucks for a video of u", "T1001"),
+    ("i can sell ur pics for u and we split it", "T1001"),
+    ("i have a group where we share pics", "T1002"),
+    ("i trade pics with other guys", "T1002"),
+    ("join my telegram channel theres way more", "T1002"),
+    ("got links to more vids if u want", "T1002"),
+    ("bring a friend next time", "T1003"),
+    ("do u have any friends ur age who want to chat", "T1003"),
+    ("add ur friends to our group", "T1003"),
+    ("got any friends who wanna make money too", "T1003"),
+    ("u can tell me anything, even private stuff", "T0501"),
+    ("have u ever had a bf", "T0501"),
+    ("ur body is changing huh", "T0501"),
+    ("have u kissed anyone yet", "T0501"),
+    ("do u like older guys", "T0501"),
+    ("ever had a gf?", "T0501"),
+    ("u can ask me about grown up stuff", "T0501"),
+    ("its normal to be curious at ur age", "T0502"),
+    ("everyone ur age does this", "T0502"),
+    ("nothing to be shy about its natural", "T0502"),
+    ("its not weird i promise all my friends do it", "T0502"),
+    ("dont be embarrassed its totally normal", "T0502"),
+    (
+        "ok so dont tell anyone where ur going and turn ur location off and ill pick u up at the corner",
+        "T0401",
+    ),
+    (
+        "ok so dont tell anyone where ur going and turn ur location off and ill pick u up at the corner",
+        "T0902",
+    ),
+    (
+        "ok so dont tell anyone where ur going and turn ur location off and ill pick u up at the corner",
+        "T0802",
+    ),
+    ("com alon", "T0801"),
+    ("delet our chatz", "T0901"),
+    ("turn on vanish mod", "T0901"),
+    ("im a talant scout", "T0202"),
+    # eleventh round, variants written after its fixes
+    ("im in year 9 same as u", "T0201"),
+    ("webcam's broken sorry", "T0202"),
+    ("camera not working today, voice only", "T0202"),
+    ("i scout for a big fashion brand", "T0202"),
+    ("ur bestie told me to add u", "T0202"),
+    ("im friends with ur cousin btw", "T0202"),
+    ("im a streamer looking for someone for my next video", "T0202"),
+    ("i know ur sister from practice", "T0202"),
+    ("put it on vanish mode pls", "T0901"),
+    ("delete everything before u sleep", "T0901"),
+    ("dlt our msgs tonight", "T0901"),
+    ("switch off ur find my", "T0902"),
+    ("keep ur location off when u leave", "T0902"),
+    ("msg me on ur friends phone", "T0902"),
+    ("hide telegram in a folder", "T0902"),
+    ("come by yourself", "T0801"),
+    ("ill be waiting outside ur school", "T0801"),
+    ("ill come to ur city and we can hang out", "T0801"),
+    ("u can make good money on my site", "T1001"),
+    ("i got links to more pics", "T1002"),
+    ("my vip channel has loads more", "T1002"),
+    ("u can tell me anything even the private things", "T0501"),
+    ("did u ever kiss anyone", "T0501"),
+    ("its natural to be curious", "T0502"),
+    ("ever had a boyfriend", "T0501"),
 ]
 
 # (phrase said by the child, technique the reply points to: a target cue, not a hit)
@@ -1766,6 +1920,55 @@ HARD_NEGATIVES = [
     "my coach trains us in private lessons on tuesdays",
     "join the private channel for match updates",
     "my brother is in year 10, im only a year younger",
+    # eleventh round: safety advice, family lifts and tickets, peers, games, puberty lessons
+    "mom says turn off location sharing for strangers",
+    "turn off ur location on insta, its safer - dad",
+    "never meet someone from online alone",
+    "if someone asks u to come alone tell an adult",
+    "dont use disappearing messages with people u dont know",
+    "delete that meme lol",
+    "can u use ur sisters phone to call mom, mine died",
+    "my camera is broken, can i borrow urs for the trip",
+    "the talent show auditions are friday",
+    "a scout from the club watched our match today",
+    "lets meet at the library after school to study",
+    "meet at the park at 4 for practice, bring water",
+    "grandma will pay for ur train ticket to visit",
+    "ill pick u up after practice - dad",
+    "my brother is 14 too",
+    "delete the group chat its so cringe",
+    "clear ur browser history its slowing the laptop",
+    "my sister has a bf now lol",
+    "we learned about puberty in health class",
+    "bring a friend to the birthday party",
+    "invite ur friends to the sleepover",
+    "ill pay u back for the pizza",
+    "i sold my old bike for 50 bucks",
+    "the club trades stickers every friday",
+    "ghost mode is a new setting on the game",
+    "vanish mode is so annoying lol",
+    "its normal to be nervous before a test",
+    "everyone ur age gets braces",
+    "tell mom where ur going before u leave",
+    "dont tell anyone where we're hiding the easter eggs",
+    "the uber is here, come down",
+    "hide the presents in the closet",
+    # eleventh round, negatives written after its fixes
+    "my friend turned 16 yesterday",
+    "the cam in the game is broken lol",
+    "the camera broke during the match so no replay",
+    "vanish mode is kinda dumb tbh",
+    "grandpa will book the train for us",
+    "ill pick u up at 5 - mum",
+    "turn off ur location on tiktok, strangers can see it",
+    "can i use ur phone to call my mom",
+    "come alone or with a friend, the party starts at 6 - mrs k",
+    "my cousin told me to add u to the group project",
+    "i know ur brother from football, hes cool",
+    "its normal to be curious about space",
+    "have u kissed ur dog today lol",
+    "the youtuber i watch needs a new camera",
+    "hide the cookies from ur brother",
 ]
 
 
