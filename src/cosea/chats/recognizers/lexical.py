@@ -395,20 +395,24 @@ class Prefilter:
     requirements are all present, in a handful of big-integer operations.
     The first pass runs on the folded text, before normalisation, with
     abbreviations mapped to the words they expand to: most messages end there.
-    Exclusions (hard negatives) are gated the same way, in the bits above the
-    patterns' in each block, and only run on a hit whose text holds their anchors.
+    Exclusions (hard negatives) are gated the same way, by a prefilter of their own
+    that only looks at the normalised text of a hit: kept out of the patterns'
+    bitsets, which every new text ORs word by word, they do not make those wider.
     """
 
     BLOCKS = 3
 
-    def __init__(self, patterns: Sequence[Pattern], exclusions: Sequence[Exclusion] = ()) -> None:
-        self.always: list[Pattern] = [p for p in patterns if not p.requirements]
-        self.patterns: list[Pattern] = [p for p in patterns if p.requirements]
+    def __init__(
+        self, patterns: Sequence[Pattern | Exclusion], exclusions: Sequence[Exclusion] = ()
+    ) -> None:
+        self.always: list[Any] = [p for p in patterns if not p.requirements]
+        self.patterns: list[Any] = [p for p in patterns if p.requirements]
         self.always_exclusions: list[Exclusion] = [e for e in exclusions if not e.requirements]
         self.exclusions: list[Exclusion] = [e for e in exclusions if e.requirements]
-        gated: list[Pattern | Exclusion] = [*self.patterns, *self.exclusions]
+        self._exclusion_filter = Prefilter(self.exclusions) if self.exclusions else None
+        gated = self.patterns
         count = self.count = len(gated)
-        self.pattern_block = (1 << len(self.patterns)) - 1
+        self.pattern_block = (1 << count) - 1
         exact: dict[str, int] = {}
         prefix: dict[str, int] = {}
         filler = 0
@@ -424,7 +428,6 @@ class Prefilter:
                     else:
                         prefix[anchor] = prefix.get(anchor, 0) | bit
         self.filler = filler
-        self.low_block = (1 << count) - 1
         self.exact = exact
         # A scan returns the longest prefix anchor starting a word; every shorter
         # prefix anchor of it matches too, so it carries their bits as well.
@@ -511,20 +514,12 @@ class Prefilter:
             ready ^= low
         return found
 
-    def exclusions_for(self, bits: int) -> list[Exclusion]:
-        """Exclusions that can match a text with these bits (-1: unknown, so all)."""
-        if bits < 0:
-            return [*self.always_exclusions, *self.exclusions]
-        full = bits | self.filler
-        count = self.count
-        ready = full & (full >> count) & (full >> (2 * count)) & self.low_block
-        ready >>= len(self.patterns)
+    def exclusions_for(self, normalized: str) -> list[Exclusion]:
+        """Exclusions that can match the normalised text (their anchors are in it)."""
         found = list(self.always_exclusions)
-        exclusions = self.exclusions
-        while ready:
-            low = ready & -ready
-            found.append(exclusions[low.bit_length() - 1])
-            ready ^= low
+        if self._exclusion_filter is not None:
+            gate = self._exclusion_filter
+            found += gate.matching(gate.normalized_bits(normalized))
         return found
 
     def raw_word_bits(self, word: str) -> int:
@@ -568,21 +563,15 @@ class Prefilter:
 
     def candidates_for(self, text: NormalizedText) -> list[Pattern]:
         """Patterns worth running on ``text``: the first pass, then its normalised form."""
-        return self.scan(text)[0]
-
-    def scan(self, text: NormalizedText) -> tuple[list[Pattern], int]:
-        """``candidates_for`` with the bits of the normalised text's words (for
-        :meth:`exclusions_for`); 0 and no candidates when the first pass settles it."""
         bits = self.first_pass(text)
         if bits == 0:
-            return [], 0
+            return []
         normalized = text.text
         if bits < 0 or normalized != text.plain:
-            bits = self.normalized_bits(normalized)
-            return [*self.always, *self.matching(bits)], bits
+            return [*self.always, *self.matching(self.normalized_bits(normalized))]
         # Normalisation changed nothing, so the normalised words are the raw words,
         # none of them an abbreviation: the first pass's bits are the answer.
-        return self.matching(bits), bits
+        return self.matching(bits)
 
     def candidates(self, text: str) -> list[Pattern]:
         """Patterns that can match normalised ``text``."""
@@ -689,7 +678,7 @@ class PatternRecognizer(Recognizer):
     def find(self, text: NormalizedText) -> tuple[_Found, ...]:
         """The best pattern per technique and side that matches ``text`` and that no
         exclusion of its language vetoes, with its span in the original text."""
-        candidates, bits = self.patterns.prefilter.scan(text)
+        candidates = self.patterns.prefilter.candidates_for(text)
         if not candidates:
             return ()
         normalized = text.text
@@ -719,7 +708,7 @@ class PatternRecognizer(Recognizer):
                 best[key] = (pattern, match)
         if not best:
             return ()
-        exclusions = self.patterns.prefilter.exclusions_for(bits)
+        exclusions = self.patterns.prefilter.exclusions_for(normalized)
         vetoed: dict[tuple[str, str | None], bool] = {}
 
         def excluded(language: str, technique_id: str | None) -> bool:
