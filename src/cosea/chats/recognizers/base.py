@@ -88,7 +88,8 @@ class NormalizedText:
         # ASCII, most chat, only needs lower-casing (the fold's own fast path, inlined).
         if original.isascii():
             folded = original.lower()
-            self._fold_edits: list[Edit] | None = []
+            # None, not []: no list per remembered text for the garbage collector
+            self._fold_edits: list[Edit] | None = None
         else:
             folded, self._fold_edits = (_FOLD[0] if _FOLD else _bind_fold())(original)
         #: case-folded, NFKC, accent-free text with emoji tokens; words not yet rewritten
