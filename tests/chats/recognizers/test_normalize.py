@@ -83,5 +83,5 @@ def test_offsets_shape_and_identity() -> None:
 def test_normalisation_is_lazy_and_folded_is_cheap() -> None:
     normalized = normalize("R U THERE")
     assert normalized.folded == "r u there"
-    assert normalized.words == ["r", "u", "there"]
+    assert normalized.words == ("r", "u", "there")
     assert normalized.text == "are you there"

@@ -96,8 +96,9 @@ class NormalizedText:
         self.folded: str = folded
         #: ``folded`` without apostrophes ("don't" -> "dont"), what prefilters scan
         self.plain: str = folded.replace("'", "") if "'" in folded else folded
-        #: the words of ``plain``: what cheap prefilters look up
-        self.words: list[str] = _WORD.findall(self.plain)
+        #: the words of ``plain``: what cheap prefilters look up (a tuple: the garbage
+        #: collector stops visiting a tuple of strings, and texts are remembered)
+        self.words: tuple[str, ...] = tuple(_WORD.findall(self.plain))
         self.has_digit: bool = _DIGIT.search(folded) is not None
 
     def derived(self, key: str, compute: Callable[[NormalizedText], Any]) -> Any:
