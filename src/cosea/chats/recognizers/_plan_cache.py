@@ -43,7 +43,11 @@ def _cache_path() -> Path:
 
 
 @cache
-def _shipped() -> dict[str, Any]:
+def _shipped() -> dict[str, str]:
+    """Pattern key -> that plan's JSON text. Kept as text, decoded per look-up: a
+    dict of strings is one object the garbage collector skips, where the decoded
+    plans were some 20,000 lists it would visit on every full collection for as
+    long as the process lives."""
     try:
         data = json.loads(gzip.decompress(_cache_path().read_bytes()).decode("utf-8"))
     except (OSError, ValueError, EOFError):
@@ -51,7 +55,9 @@ def _shipped() -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("algorithm") != algorithm_stamp():
         return {}
     plans = data.get("plans")
-    return plans if isinstance(plans, dict) else {}
+    if not isinstance(plans, dict):
+        return {}
+    return {str(key): json.dumps(entry, separators=(",", ":")) for key, entry in plans.items()}
 
 
 def _decode(entry: dict[str, Any]) -> Plan:
@@ -71,11 +77,11 @@ def _encode(found: Plan) -> dict[str, Any]:
 
 def cached_plan(pattern: str) -> Plan:
     """``plan(pattern)``, from the shipped file when it holds this exact pattern."""
-    entry = _shipped().get(pattern_key(pattern))
-    if entry is not None:
+    text = _shipped().get(pattern_key(pattern))
+    if text is not None:
         try:
-            return _decode(entry)
-        except (KeyError, TypeError):
+            return _decode(json.loads(text))
+        except (KeyError, TypeError, ValueError):
             pass  # a damaged entry: derive it instead
     return plan(pattern)
 

@@ -279,9 +279,10 @@ def load_language(
             if not 0.0 < confidence <= 1.0:
                 raise InputError(where, f"confidence {confidence} not in (0, 1]", entry=number)
             inner = expand_pattern(str(entry["match"]), macros, where)
+            # Only the alternatives are compiled (each is what runs): a bad regex
+            # fails in the alternative that holds it, and a second compile of the
+            # whole entry doubled the start-up time.
             alternatives = split_alternatives(inner)
-            if len(alternatives) > 1:  # else the one alternative below is the whole
-                _compile(wrap(inner), f"{where} pattern {number}")
             pattern_id = str(entry.get("id") or f"{lang}.{technique_id}.{number}")
             # Each top-level alternative gets its own anchors: one common word in
             # one branch would otherwise make the whole pattern run everywhere.
