@@ -36,7 +36,7 @@ import yaml
 
 from cosea.chats.recognizers._anchors import Plan, split_alternatives
 from cosea.chats.recognizers._plan_cache import cached_plan
-from cosea.chats.recognizers._regex import WORD_END, trie_pattern
+from cosea.chats.recognizers._regex import WORD_END
 from cosea.chats.recognizers.base import (
     NormalizedText,
     PatternHit,
@@ -438,9 +438,7 @@ class Prefilter:
             for length in range(1, len(anchor) + 1):
                 bits |= prefix.get(anchor[:length], 0)
             self.prefix_bits[anchor] = bits
-        self.prefix_scan = (
-            re.compile(rf"(?<![a-z0-9_])(?:{trie_pattern(prefix)})") if prefix else None
-        )
+        self.prefix_lengths = sorted({len(anchor) for anchor in prefix})
         # Raw (folded, not yet normalised) words: abbreviations stand for the
         # words they expand to.
         from cosea.chats.normalize import ABBREVIATIONS  # normalize imports this package
@@ -455,7 +453,6 @@ class Prefilter:
         self.raw_exact = raw
         # Obfuscation hints alone: prefix anchors are looked up per word instead.
         self.hint = re.compile(_OBFUSCATION_HINTS.pattern)
-        self.prefix_lengths = sorted({len(anchor) for anchor in prefix})
         self._word_bits: dict[str, int] = {}
         # One bit above the three blocks: the word may be part of an obfuscation hint.
         self.hint_bit = 1 << (self.BLOCKS * count)
@@ -467,34 +464,29 @@ class Prefilter:
             bits |= self.hint_bit
         return bits
 
-    def word_bits(self, word: str) -> int:
-        bits = self.exact.get(word, 0)
-        for anchor, anchor_bits in self.prefix_bits.items():
-            if word.startswith(anchor):
-                bits |= anchor_bits
+    def _anchor_bits(self, word: str, exact: dict[str, int]) -> int:
+        """A word's bits: as a whole word in ``exact``, and every prefix anchor it
+        starts with (each carries the bits of its own shorter prefixes)."""
+        bits = exact.get(word, 0)
+        prefix_bits = self.prefix_bits
+        for length in self.prefix_lengths:
+            if length > len(word):
+                break
+            bits |= prefix_bits.get(word[:length], 0)
         return bits
 
-    def text_bits(self, text: str, exact: dict[str, int]) -> int:
-        bits = reduce(or_, filter(None, map(exact.get, _TOKEN.findall(text))), 0)
-        if self.prefix_scan is not None:
-            prefix_bits = self.prefix_bits
-            for anchor in self.prefix_scan.findall(text):
-                bits |= prefix_bits[anchor]
-        return bits
+    def word_bits(self, word: str) -> int:
+        """Bits a normalised word stands for."""
+        return self._anchor_bits(word, self.exact)
 
     def normalized_bits(self, text: str) -> int:
-        """Like ``text_bits(text, self.exact)``, a word at a time through a bounded table."""
+        """The bits of a normalised text's words, a word at a time through a bounded table."""
         known = self._word_bits
         bits = 0
         for word in _TOKEN.findall(text):
             word_bits = known.get(word)
             if word_bits is None:
-                word_bits = self.exact.get(word, 0)
-                prefix_bits = self.prefix_bits
-                for length in self.prefix_lengths:
-                    if length > len(word):
-                        break
-                    word_bits |= prefix_bits.get(word[:length], 0)
+                word_bits = self._anchor_bits(word, self.exact)
                 if len(known) >= _WORD_TABLE_LIMIT:
                     known.clear()
                 known[word] = word_bits
@@ -525,13 +517,7 @@ class Prefilter:
 
     def raw_word_bits(self, word: str) -> int:
         """Bits a folded (not yet normalised) word stands for: whole word or prefix anchors."""
-        bits = self.raw_exact.get(word, 0)
-        prefix_bits = self.prefix_bits
-        for length in self.prefix_lengths:
-            if length > len(word):
-                break
-            bits |= prefix_bits.get(word[:length], 0)
-        return bits
+        return self._anchor_bits(word, self.raw_exact)
 
     def first_pass(self, text: NormalizedText) -> int:
         """Cheap first pass on folded text: could any pattern match after normalisation?
@@ -569,7 +555,7 @@ class Prefilter:
             return []
         normalized = text.text
         if bits < 0 or normalized != text.plain:
-            return [*self.always, *self.matching(self.normalized_bits(normalized))]
+            return self.candidates(normalized)
         # Normalisation changed nothing, so the normalised words are the raw words,
         # none of them an abbreviation: the first pass's bits are the answer.
         return self.matching(bits)
