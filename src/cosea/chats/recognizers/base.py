@@ -20,21 +20,13 @@ from cosea.types import ContextSignal, Message, Participant, TechniqueHit
 Edit = tuple[int, int, int, int]  # (new_start, new_end, old_start, old_end)
 _WORD = re.compile(r"[a-z0-9_]+")
 _DIGIT = re.compile(r"\d")
-_FOLD: list[Callable[[str], tuple[str, list[Edit]]]] = []
 _NORMALIZE: dict[str, Callable[..., Any]] = {}
 
 
-def _bind_fold() -> Callable[[str], tuple[str, list[Edit]]]:
-    # normalize imports this module, so the function is fetched on first use
-    from cosea.chats.normalize import fold
-
-    _FOLD.append(fold)
-    return fold
-
-
 def _normalize_function(name: str) -> Callable[..., Any]:
-    """A function of :mod:`cosea.chats.normalize`, fetched once (an import statement
-    in a method costs a module look-up on every call)."""
+    """A function of :mod:`cosea.chats.normalize`, fetched on first use (that module
+    imports this one) and then kept (an import statement in a method costs a module
+    look-up on every call)."""
     function = _NORMALIZE.get(name)
     if function is None:
         from cosea.chats import normalize
@@ -91,7 +83,8 @@ class NormalizedText:
             # None, not []: no list per remembered text for the garbage collector
             self._fold_edits: list[Edit] | None = None
         else:
-            folded, self._fold_edits = (_FOLD[0] if _FOLD else _bind_fold())(original)
+            fold = _NORMALIZE.get("fold") or _normalize_function("fold")
+            folded, self._fold_edits = fold(original)
         #: case-folded, NFKC, accent-free text with emoji tokens; words not yet rewritten
         self.folded: str = folded
         #: ``folded`` without apostrophes ("don't" -> "dont"), what prefilters scan
