@@ -25,9 +25,11 @@ pytestmark = pytest.mark.slow
 _PGIDS: dict[str, int] = {}
 BIG = (800, 600)  # pictures large enough that a scan lasts a few seconds
 
-# ``cosea ARGS`` with every file's analysis held back by 10 ms. On a fast, idle machine
-# the remaining files of a resumed scan can otherwise all be stored between two polls,
-# so the scan finishes before the test's kill point and there is nothing left to resume.
+# ``cosea ARGS`` with every file's and every archive member's analysis held back by
+# 10 ms. On a fast, idle machine the remaining files of a resumed scan can otherwise all
+# be stored between two polls, so the scan finishes before the test's kill point and
+# there is nothing left to resume (the archive members, last in the scan, were not
+# held back, and a kill point at 80 % fell among them).
 SLOW_CLI = (
     "import sys, time\n"
     "from cosea.triage.analyze import Analyzer\n"
@@ -36,6 +38,11 @@ SLOW_CLI = (
     "    time.sleep(0.01)\n"
     "    return original(self, item)\n"
     "Analyzer.disk_file = slowed\n"
+    "original_member = Analyzer._member\n"
+    "def slowed_member(self, *args):\n"
+    "    time.sleep(0.01)\n"
+    "    return original_member(self, *args)\n"
+    "Analyzer._member = slowed_member\n"
     "sys.argv = ['cosea', *sys.argv[1:]]\n"
     "from cosea.cli import main\n"
     "main()\n"
