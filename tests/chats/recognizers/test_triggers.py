@@ -152,6 +152,35 @@ def test_a_text_only_recognizer_is_not_called_again_on_a_text_it_found_nothing_i
     assert counting.seen == ["n0", "n2", "n3", "n5"]
 
 
+def test_a_first_message_reuses_what_its_text_tripped_before() -> None:
+    """A sender's first message trips more recognizers (profile ages, new accounts),
+    so it is remembered apart from later messages; a text-only recognizer that found
+    nothing in the text is skipped there too, the others still run every time."""
+
+    class _TextOnly(_Counting):
+        name = "text_only"
+        triggers = None
+        text_only = True
+
+    class _FirstMessage(_Counting):
+        name = "first_message"
+        triggers = Triggers(new_sender=True)
+
+    text_only, first_message = _TextOnly(), _FirstMessage()
+    registry = RecognizerRegistry([text_only, first_message])
+    shared = NormalizedText("hey there")
+    for conversation in range(3):
+        context = make_context([Participant("a"), Participant("b")])
+        for index, sender in enumerate(["a", "a", "b"]):
+            context.message_index = index
+            message = Message(f"c{conversation}m{index}", sender, "hey there")
+            registry.recognize(message, shared, context)
+    # first messages (m0 from a, m2 from b) and the later one (m1) each once for the
+    # text-only recognizer; the first-message one on every sender's first message
+    assert text_only.seen == ["c0m0", "c0m1"]
+    assert first_message.seen == ["c0m0", "c0m2", "c1m0", "c1m2", "c2m0", "c2m2"]
+
+
 def test_the_text_memo_is_bounded_and_keeps_what_is_used() -> None:
     memo: TextMemo[int] = TextMemo(limit=4)
     for number in range(100):

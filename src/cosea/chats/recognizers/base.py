@@ -71,10 +71,13 @@ class NormalizedText:
         self._stages: list[tuple[int, int, list[Edit]]] | None = None
         # The recognizers a registry calls on this text (see RecognizerRegistry.recognize):
         # computed once per text, and a remembered text is seen again and again.
-        # (registry generation, calls): one attribute, so that two registries working
-        # on the same remembered text in two threads never pair one's mark with the
-        # other's calls
-        self._gate: tuple[object, Sequence[Callable[..., Any]]] | None = None
+        # (registry generation, calls on a later message, calls on a sender's first):
+        # one attribute, so that two registries working on the same remembered text
+        # in two threads never pair one's mark with the other's calls
+        self._gate: (
+            tuple[object, Sequence[Callable[..., Any]] | None, Sequence[Callable[..., Any]] | None]
+            | None
+        ) = None
         self._derived: dict[str, Any] | None = None
         # The cheap first step, done at once: every recognizer's gate reads it. Plain
         # ASCII, most chat, only needs lower-casing (the fold's own fast path, inlined).
@@ -406,15 +409,19 @@ class RecognizerRegistry:
             sent = context.scratch[SENT_KEY] = {}
         count = sent.get(message.sender, 0) + 1
         sent[message.sender] = count
+        first = count == 1
         gate = text._gate
-        if count != 1 and gate is not None and gate[0] is self._token and self.remember_texts:
+        remembered = None
+        if gate is not None and gate[0] is self._token and self.remember_texts:
+            remembered = gate[2] if first else gate[1]
+        if remembered is not None:
             # A text seen before: the recognizers its words trip, less the text-only
             # ones that found nothing in it then (and so never will).
-            if not gate[1]:
+            if not remembered:
                 return NOTHING_FOUND  # most messages: nothing to call, nothing allocated
             hits: list[TechniqueHit] = []
             signals: list[ContextSignal] = []
-            for recognize in gate[1]:
+            for recognize in remembered:
                 for finding in recognize(message, text, context):
                     if isinstance(finding, TechniqueHit):
                         hits.append(finding)
@@ -423,7 +430,7 @@ class RecognizerRegistry:
         else:
             hits = []
             signals = []
-            calls = self._calls(text, new_sender=count == 1)
+            calls = self._calls(text, new_sender=first)
             silent: list[Callable[..., Any]] = []
             for recognize in calls:
                 findings = recognize(message, text, context)
@@ -436,11 +443,15 @@ class RecognizerRegistry:
                         hits.append(finding)
                     else:
                         signals.append(finding)
-            if count != 1 and self.remember_texts:  # a first message may trip more
+            if self.remember_texts:
                 # a tuple: the empty one (the usual case) is shared, and not one more
                 # object for the garbage collector to visit per remembered text
-                remembered = tuple(c for c in calls if c not in silent) if silent else calls
-                text._gate = (self._token, remembered)
+                kept = tuple(c for c in calls if c not in silent) if silent else calls
+                # A sender's first message may trip more (profile ages, new accounts):
+                # it has a list of its own.
+                if gate is None or gate[0] is not self._token:
+                    gate = (self._token, None, None)
+                text._gate = (self._token, gate[1], kept) if first else (self._token, kept, gate[2])
         if not hits and not signals:
             return NOTHING_FOUND
         return Recognition(hits, signals)
