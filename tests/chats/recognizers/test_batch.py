@@ -85,6 +85,12 @@ def test_memory_is_bounded() -> None:
 
 def test_account_keys_and_name_skeletons() -> None:
     assert name_skeleton("L3o_Plays2") == name_skeleton("leo.plays") == "leoplays"
+    # letters with a number or separators around them (the fast path), leet inside,
+    # doubled letters, accents
+    assert name_skeleton("__Leo_Plays__2009") == name_skeleton("leeo_pl4ys") == "leoplays"
+    assert name_skeleton("9lives") == "lives"
+    assert name_skeleton("Zoë_99") == name_skeleton("zoe") == "zoe"
+    assert name_skeleton("1234") == name_skeleton("") == ""
     local = Participant("u1", "Sky")
     assert account_key(local, "game_chat") == "game_chat:name:sky"
     stable = Participant("8812734", "Sky")

@@ -36,6 +36,7 @@ _LEET_INSIDE = re.compile(r"(?<=[a-z])[013457]+(?=[a-z])")
 _LEET_CHARS = frozenset("013457")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 _LETTER_RUNS = re.compile(r"(.)\1+")
+_ASCII_NOT_LETTERS = "".join(chr(c) for c in range(128) if not chr(c).islower())
 _GENERIC_NAMES = frozenset(
     {"unknown", "unknownnumber", "user", "anonymous", "anon", "deleteduser", "guest", "player"}
 )
@@ -44,10 +45,12 @@ ADULT_AGE = 18
 
 def account_key(participant: Participant, platform: str | None = None) -> str:
     """A key for the account behind a participant, stable across conversations."""
-    for name in ("account_id", "user_id", "account", "author_id", "uid"):
-        value = participant.extra.get(name)
-        if value not in (None, ""):
-            return f"{platform or '-'}:id:{value}"
+    extra = participant.extra
+    if extra:  # most participants carry no extra fields
+        for name in ("account_id", "user_id", "account", "author_id", "uid"):
+            value = extra.get(name)
+            if value not in (None, ""):
+                return f"{platform or '-'}:id:{value}"
     if participant.display_name and _LOCAL_ID.match(participant.id):
         return f"{platform or '-'}:name:{participant.display_name.strip().casefold()}"
     return f"{platform or '-'}:id:{participant.id}"
@@ -62,6 +65,11 @@ def name_skeleton(display_name: str | None) -> str:
         return ""
     if display_name.isascii():  # no accents to strip, and casefold is lower
         text = display_name.lower()
+        # Most names are letters with a number or separators around them ("leo_99"):
+        # what surrounds the letters is never a leet letter, and goes anyway.
+        core = text.strip(_ASCII_NOT_LETTERS)
+        if core.isalpha():
+            return _LETTER_RUNS.sub(_first_group, core) if _LETTER_RUNS.search(core) else core
     else:
         text = unicodedata.normalize("NFKD", display_name.casefold())
         text = "".join(c for c in text if not unicodedata.combining(c))
@@ -69,7 +77,7 @@ def name_skeleton(display_name: str | None) -> str:
         text = _LEET_INSIDE.sub(_unleet, text)
     letters = _NOT_LETTERS.sub("", text)
     # a function, not the template r"\1": re parses a template string on every call
-    return _LETTER_RUNS.sub(_first_group, letters)
+    return _LETTER_RUNS.sub(_first_group, letters) if _LETTER_RUNS.search(letters) else letters
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -111,8 +119,9 @@ class BatchContext:
         self.recycled_window = recycled_window
         self.max_accounts = max_accounts
         self._contacts: OrderedDict[str, _Contacts] = OrderedDict()
-        # name skeleton -> account key -> first time seen
-        self._names: OrderedDict[str, OrderedDict[str, datetime | None]] = OrderedDict()
+        # name skeleton -> account key -> first time seen (a plain dict: insertion order
+        # is all it needs, and there is one per name)
+        self._names: OrderedDict[str, dict[str, datetime | None]] = OrderedDict()
         # target key -> new accounts that reached it: account key -> time
         self._new_reaching: OrderedDict[str, OrderedDict[str, datetime]] = OrderedDict()
         self._recycled_reported: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -205,7 +214,7 @@ class BatchContext:
             if len(skeleton) < 4 or skeleton in _GENERIC_NAMES:
                 continue
             key = keys[participant.id]
-            seen = self._touch(self._names, skeleton, OrderedDict)
+            seen = self._touch(self._names, skeleton, dict)
             # an old account with a common name is not a recycled one: only a new one
             # is compared with the others of its name
             others = (
@@ -220,7 +229,7 @@ class BatchContext:
             if key not in seen:
                 seen[key] = when
                 while len(seen) > 32:
-                    seen.popitem(last=False)
+                    del seen[next(iter(seen))]
             if not others:
                 continue
             if not self._first_report(key, skeleton):

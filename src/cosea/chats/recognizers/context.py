@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cosea.chats.recognizers.base import (
     NormalizedText,
@@ -530,17 +531,25 @@ def account_age_days(participant: Participant, when: datetime | None) -> int | N
     created = participant.account_created
     if when is None or not created:
         return None
+    created_at = _creation_time(created)
+    if created_at is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - created_at).days
+
+
+@lru_cache(maxsize=8192)
+def _creation_time(created: str) -> datetime | None:
+    """An account's creation time (UTC when it names no zone). Remembered: an account
+    comes back in conversation after conversation, with the same string each time."""
     try:
         created_at = parse_timestamp(created if "T" in created else f"{created}T00:00:00Z")
     except ValueError:
         return None
-    if created_at is None:
-        return None
-    if created_at.tzinfo is None:
+    if created_at is not None and created_at.tzinfo is None:
         created_at = created_at.replace(tzinfo=UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - created_at).days
+    return created_at
 
 
 class NewAccountRecognizer(Recognizer):
