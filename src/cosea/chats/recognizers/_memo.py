@@ -29,20 +29,18 @@ class TextMemo(Generic[Value]):
     """Text -> value, bounded (see the module docstring); not thread-aware beyond
     the atomicity of single dict operations, which is all it needs."""
 
-    __slots__ = ("_old", "_young", "limit")
-
-    @property
-    def young(self) -> dict[str, Value]:
-        """The young generation, for callers that look there first without a call."""
-        return self._young
+    __slots__ = ("_old", "limit", "young")
 
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
-        self._young: dict[str, Value] = {}
+        #: The young generation: callers on a hot path look there first, without a
+        #: call (an attribute, not a property: a property is a call). Read it afresh
+        #: each time, it is replaced when it fills up.
+        self.young: dict[str, Value] = {}
         self._old: dict[str, Value] = {}
 
     def get(self, text: str) -> Value | None:
-        value = self._young.get(text)
+        value = self.young.get(text)
         if value is not None:
             return value
         value = self._old.get(text)
@@ -53,15 +51,15 @@ class TextMemo(Generic[Value]):
     def put(self, text: str, value: Value) -> None:
         if len(text) > MAX_TEXT_LENGTH:
             return
-        young = self._young
+        young = self.young
         if len(young) >= self.limit:
             self._old = young
-            young = self._young = {}
+            young = self.young = {}
         young[text] = value
 
     def __len__(self) -> int:
-        return len(self._young) + len(self._old)
+        return len(self.young) + len(self._old)
 
     def clear(self) -> None:
-        self._young = {}
+        self.young = {}
         self._old = {}
