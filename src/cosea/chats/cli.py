@@ -327,12 +327,20 @@ def train_command(
     false_alarm_target: Annotated[
         float, typer.Option(help="Largest false-alarm rate on benign when choosing the threshold.")
     ] = 0.05,
+    monotone: Annotated[
+        bool,
+        typer.Option(
+            "--monotone/--no-monotone",
+            help="Sign-constrained weights: a stronger warning sign never lowers the risk "
+            "(every feature >= 0, adults_only <= 0).",
+        ),
+    ] = False,
 ) -> None:
     """Fit the risk model's weights, calibration and thresholds; write them as JSON."""
     from rich.progress import Progress
 
     from cosea.chats.evaluation import read_labelled
-    from cosea.chats.model.training import DEFAULT_C, fit_model
+    from cosea.chats.model.training import DEFAULT_C, DEFAULT_MONOTONE, fit_model
 
     conversations = read_labelled(data)
     console = Console(stderr=True)
@@ -342,6 +350,7 @@ def train_command(
             conversations,
             c=c if c is not None else DEFAULT_C,
             false_alarm_target=false_alarm_target,
+            monotone=DEFAULT_MONOTONE if monotone else None,
             metadata={"data": [p.name for p in data]},
             progress=lambda _: progress.advance(task),
         )

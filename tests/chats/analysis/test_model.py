@@ -138,3 +138,125 @@ def test_fit_needs_both_kinds_of_conversation():
     unlabelled = make_conversation("x", BENIGN)
     with pytest.raises(CoseaError, match="no usable label"):
         fit_model([unlabelled], registry=keyword_registry(), normalizer=lower)
+
+
+# -- sign constraints (monotone risk) ------------------------------------------------------
+
+
+def _logistic_problem(seed: int = 7):
+    """Standardised features where the second one truly lowers the odds."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(400, 4))
+    logits = 1.2 * z[:, 0] - 0.9 * z[:, 1] + 0.4 * z[:, 2] - 0.5
+    y = (rng.random(400) < 1 / (1 + np.exp(-logits))).astype(int)
+    weights = rng.uniform(0.2, 2.0, size=400)
+    return z, y, weights
+
+
+@pytest.mark.parametrize("c", [0.05, 0.3, 3.0])
+def test_the_constrained_fit_without_bounds_is_scikit_learns_logistic_regression(c):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from cosea.chats.model.training import fit_logistic
+
+    z, y, weights = _logistic_problem()
+    coef, intercept = fit_logistic(z, y, weights, c)
+    reference = LogisticRegression(C=c, class_weight="balanced", tol=1e-12, max_iter=100_000)
+    reference.fit(z, y, sample_weight=weights)
+    np.testing.assert_allclose(coef, reference.coef_[0], atol=1e-5)
+    assert intercept == pytest.approx(float(reference.intercept_[0]), abs=1e-5)
+
+
+def test_sign_constraints_hold_and_leave_the_free_weights_fitted():
+    from cosea.chats.model.training import fit_logistic
+
+    z, y, weights = _logistic_problem()
+    free, _ = fit_logistic(z, y, weights, 1.0)
+    assert free[1] < -0.5  # the data wants a negative weight here
+    signed, _ = fit_logistic(z, y, weights, 1.0, signs=[1, 1, 1, 0])
+    assert signed[1] == pytest.approx(0.0, abs=1e-9)  # held on the bound, not pushed past it
+    assert all(w >= 0 for w in signed[:3])
+    assert signed[0] > 0.5  # the others still carry the signal
+    flipped, _ = fit_logistic(z, y, weights, 1.0, signs=[-1, 0, 0, 0])
+    assert flipped[0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_sign_constraints_are_checked():
+    from cosea.chats.model.training import sign_vector
+
+    signs = sign_vector(["evidence", "adults_only", "context"], {"evidence": 1, "adults_only": -1})
+    assert signs == [1, -1, 0]
+    assert sign_vector(["evidence"], {"tactic_TA04": 1}) == [0]  # a feature the model lacks
+    with pytest.raises(CoseaError, match="unknown feature"):
+        sign_vector(["evidence"], {"shoe_size": 1})
+    with pytest.raises(CoseaError, match="-1, 0 or \\+1"):
+        sign_vector(["evidence"], {"evidence": 2})
+
+
+def test_monotone_fit_records_its_constraints_and_keeps_them():
+    from cosea.chats.model.training import DEFAULT_MONOTONE
+
+    data = synthetic_set()
+    model = fit_model(
+        data, registry=keyword_registry(), normalizer=lower, monotone=DEFAULT_MONOTONE
+    )
+    constraints = model.metadata["sign_constraints"]
+    assert constraints == {f: s for f, s in DEFAULT_MONOTONE.items() if f in model.risk.features}
+    for feature, sign in constraints.items():
+        assert sign * model.risk.weight_of(feature) >= 0, feature
+    assert "sign-constrained" in model.metadata["method"]
+    assert "L-BFGS-B" in model.metadata["fitted_with"]
+    grooming = analyze_conversation(data[0], model, keyword_registry(), normalizer=lower)
+    assert grooming.alert and grooming.cls == ConversationClass.GROOMING
+
+    free = fit_model(data, registry=keyword_registry(), normalizer=lower, monotone=None)
+    assert free.metadata["sign_constraints"] == {}
+    assert "sign-constrained" not in free.metadata["method"]
+
+
+def test_a_monotone_model_never_lowers_the_risk_for_a_stronger_sign():
+    from cosea.chats.model.training import DEFAULT_MONOTONE
+
+    model = fit_model(
+        synthetic_set(), registry=keyword_registry(), normalizer=lower, monotone=DEFAULT_MONOTONE
+    )
+    base = [0.0] * len(FEATURE_NAMES)
+    base[FEATURE_NAMES.index("minor_present")] = 1.0
+    for feature, sign in DEFAULT_MONOTONE.items():
+        if sign <= 0:
+            continue
+        stronger = list(base)
+        stronger[FEATURE_NAMES.index(feature)] += 1.0
+        assert model.probability(stronger) >= model.probability(base), feature
+
+
+def test_model_files_without_sign_constraints_still_load(tmp_path: Path):
+    data = hand_model().to_dict()
+    data["metadata"] = {"method": "fitted before sign constraints existed"}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    model = load_model(path)
+    assert "sign_constraints" not in model.metadata
+    assert model.risk.coefficients == hand_model().risk.coefficients
+
+
+def test_train_command_fits_a_monotone_model_on_request(tmp_path: Path, dev_conversation_files):
+    from typer.testing import CliRunner
+
+    from cosea.cli import app
+
+    out = tmp_path / "monotone.json"
+    args = ["chats", "train", "--monotone", "--out", str(out)]
+    for path in dev_conversation_files:
+        args += ["--data", str(path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    model = load_model(out)
+    assert model.metadata["sign_constraints"]["tactic_TA04"] == 1
+    negative = [
+        f for f, w in zip(model.risk.features, model.risk.coefficients, strict=True) if w < 0
+    ]
+    assert negative == ["adults_only"]

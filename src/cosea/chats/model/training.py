@@ -12,7 +12,13 @@ Steps (all numbers end up in the JSON model file):
    small). Each risky conversation is also shown once as its *adult
    counterfactual* (the same evidence between participants who are all known
    adults, labelled benign): exploitation of a child needs a child, and the
-   development set has too few adults-only chats to learn that by itself;
+   development set has too few adults-only chats to learn that by itself.
+   Optionally (``monotone``, off by default) the weights carry *sign
+   constraints*: a feature that by its meaning can only make a conversation
+   more worrying (more evidence, a later stage, a child present, a hit on any
+   tactic) gets a weight >= 0, and ``adults_only`` a weight <= 0, so that on new
+   data a stronger warning sign never lowers the risk. The constrained fit
+   minimises the same loss as scikit-learn with SciPy's L-BFGS-B and bounds;
 2. calibrate: out-of-fold scores over three shuffled, stratified 5-fold splits
    grouped by conversation (no conversation is scored by a model that saw it)
    are mapped to probabilities by a Platt sigmoid;
@@ -31,7 +37,7 @@ Steps (all numbers end up in the JSON model file):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from statistics import median
@@ -68,6 +74,36 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     *(f"tactic_TA{n:02d}" for n in range(1, 11)),
 )
 TECHNIQUE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(0, 20))
+#: Features that by their meaning can only make a conversation more worrying: more or
+#: more recent evidence from the suspect, more tactics, a longer run along the kill
+#: chain, a later stage, a hit on any tactic, a child present, a wider age gap, context
+#: signals (new account, fan-out, age claims), and a larger share of the evidence coming
+#: from the suspect (one-sided pressure; peers trading secrets share it). With free signs
+#: the small development set gives some tactics negative weights (a clearer sign of
+#: isolation or of a picture request lowers the risk), which need not carry over to new
+#: conversations.
+RAISES_RISK: tuple[str, ...] = (
+    "evidence",
+    "distinct_tactics",
+    "progression",
+    "furthest_stage",
+    "suspect_share",
+    "recent",
+    "minor_present",
+    "age_gap",
+    "context",
+    *(f"tactic_TA{n:02d}" for n in range(1, 11)),
+)
+#: Everyone known to be an adult: child sexual exploitation needs a child.
+LOWERS_RISK: tuple[str, ...] = ("adults_only",)
+#: The sign constraints of ``fit_model(..., monotone=DEFAULT_MONOTONE)`` (``cosea chats train
+#: --monotone``): +1 weight >= 0, -1 weight <= 0, on the standardised scale (the same
+#: sign as on the raw one, scales being positive). Not the default: over 20 fold seeds of
+#: the development set it raised the false alarms (see docs/chats.md, "Sign constraints").
+DEFAULT_MONOTONE: Mapping[str, int] = {
+    **{name: 1 for name in RAISES_RISK},
+    **{name: -1 for name in LOWERS_RISK},
+}
 
 
 @dataclass
@@ -345,8 +381,72 @@ def _design(
     )
 
 
-def _fit_linear(x: Any, y: Any, w: Any, c: float) -> tuple[Any, Any, Any, float]:
-    """Standardise and fit a class-balanced L2 logistic regression."""
+def sign_vector(features: Sequence[str], monotone: Mapping[str, int] | None) -> list[int]:
+    """Each feature's allowed sign (+1, -1, or 0 for free) from a ``monotone`` mapping.
+
+    Names the model does not use are ignored (the default set names every risk feature);
+    names that are no feature at all, or signs other than -1, 0, +1, are errors.
+    """
+    monotone = dict(monotone or {})
+    unknown = sorted(set(monotone) - set(FEATURE_NAMES))
+    if unknown:
+        raise CoseaError(f"sign constraints on unknown feature(s) {unknown}")
+    bad = sorted(name for name, sign in monotone.items() if sign not in (-1, 0, 1))
+    if bad:
+        raise CoseaError(f"sign constraints must be -1, 0 or +1 (got {bad})")
+    return [int(monotone.get(name, 0)) for name in features]
+
+
+def fit_logistic(
+    z: Any, y: Any, sample_weight: Any, c: float, signs: Sequence[int] | None = None
+) -> tuple[Any, float]:
+    """Class-balanced L2 logistic regression, optionally with sign-constrained weights.
+
+    The loss is scikit-learn's ``LogisticRegression(C=c, class_weight="balanced")``
+    with these sample weights (the intercept is not penalised), so without ``signs``
+    the weights are scikit-learn's; SciPy's L-BFGS-B keeps each weight on its side
+    of zero (+1: >= 0, -1: <= 0, 0: free). Returns the weights and the intercept.
+    """
+    import numpy as np
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    y = np.asarray(y, int)
+    weights = np.asarray(sample_weight, float)
+    # "balanced": each class carries half of the total sample weight
+    class_totals = np.array([weights[y == k].sum() for k in (0, 1)])
+    weights = weights * (weights.sum() / (2.0 * class_totals))[y]
+    # averaged like scikit-learn, so the tolerances mean the same whatever the size
+    total = weights.sum()
+    weights = weights / total
+    penalty = 1.0 / (c * total)
+    target = 2.0 * y - 1.0
+
+    def loss_and_gradient(theta: Any) -> tuple[float, Any]:
+        coef, intercept = theta[:-1], theta[-1]
+        margin = target * (z @ coef + intercept)
+        loss = -(weights @ log_expit(margin)) + 0.5 * penalty * (coef @ coef)
+        residual = -weights * target * expit(-margin)
+        gradient = np.append(z.T @ residual + penalty * coef, residual.sum())
+        return float(loss), gradient
+
+    signs = list(signs) if signs is not None else [0] * z.shape[1]
+    bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs]
+    result = minimize(
+        loss_and_gradient,
+        np.zeros(z.shape[1] + 1),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[*bounds, (None, None)],
+        options={"maxiter": 15000, "maxls": 50, "gtol": 1e-9, "ftol": 1e-15},
+    )
+    return result.x[:-1], float(result.x[-1])
+
+
+def _fit_linear(
+    x: Any, y: Any, w: Any, c: float, signs: Sequence[int] | None = None
+) -> tuple[Any, Any, Any, float]:
+    """Standardise and fit a class-balanced L2 logistic regression (signs: see fit_logistic)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -357,8 +457,12 @@ def _fit_linear(x: Any, y: Any, w: Any, c: float) -> tuple[Any, Any, Any, float]
     if len(set(y.tolist())) < 2:
         rate = float(np.average(y, weights=w))
         return means, scales, np.zeros(x.shape[1]), _logit(rate)
+    sample_weight = w * len(w) / w.sum()
+    if signs is not None and any(signs):
+        coef, intercept = fit_logistic(z, y, sample_weight, c, signs)
+        return means, scales, coef, intercept
     classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-    classifier.fit(z, y, sample_weight=w * len(w) / w.sum())
+    classifier.fit(z, y, sample_weight=sample_weight)
     return means, scales, classifier.coef_[0], float(classifier.intercept_[0])
 
 
@@ -377,9 +481,11 @@ def fit_from_traces(
     counterfactual_weight: float = DEFAULT_COUNTERFACTUAL_WEIGHT,
     features: Sequence[str] = DEFAULT_FEATURES,
     threshold_objective: str = "latency",
+    monotone: Mapping[str, int] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> RiskModel:
     import numpy as np
+    import scipy
     import sklearn
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedGroupKFold
@@ -390,8 +496,9 @@ def fit_from_traces(
     if ConversationClass.BENIGN not in classes or classes == {ConversationClass.BENIGN}:
         raise CoseaError("training needs both benign and risky (grooming/sextortion) conversations")
     columns = [FEATURE_NAMES.index(f) for f in features]
+    signs = sign_vector(features, monotone)
     x, y, w, groups, real = _design(traces, columns, counterfactual_weight)
-    means, scales, coef, intercept = _fit_linear(x, y, w, c)
+    means, scales, coef, intercept = _fit_linear(x, y, w, c, signs)
 
     # Out-of-fold scores: each conversation scored by a model that never saw it,
     # over ``repeats`` shuffled stratified splits so the calibration and the
@@ -405,7 +512,7 @@ def fit_from_traces(
             n_splits=max(2, min(folds, _smallest_class(traces))), shuffle=True, random_state=repeat
         )
         for train_idx, test_idx in splitter.split(x, gold[groups], groups):
-            m, s, k, b = _fit_linear(x[train_idx], y[train_idx], w[train_idx], c)
+            m, s, k, b = _fit_linear(x[train_idx], y[train_idx], w[train_idx], c, signs)
             oof[test_idx] = _score(x[test_idx], m, s, k, b)
         pooled_scores.append(oof)
         pooled_traces.extend(traces)
@@ -451,13 +558,19 @@ def fit_from_traces(
         TECHNIQUE_THRESHOLDS, key=lambda t: (round(technique_f1(traces, alerted, t), 6), -t)
     )
     counts = {cls.value: sum(t.gold_class == cls for t in traces) for cls in ConversationClass}
+    constrained = {name: sign for name, sign in zip(features, signs, strict=True) if sign}
     info = {
         "fitted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "fitted_with": f"scikit-learn {sklearn.__version__}",
-        "method": "L2 logistic regression on conversation prefixes, class-balanced, "
-        f"Platt calibration on out-of-fold scores of {repeats} shuffled stratified "
+        "fitted_with": f"scikit-learn {sklearn.__version__}"
+        + (f", scipy {scipy.__version__} (L-BFGS-B)" if constrained else ""),
+        "method": "L2 logistic regression on conversation prefixes, class-balanced"
+        + (", sign-constrained weights" if constrained else "")
+        + f", Platt calibration on out-of-fold scores of {repeats} shuffled stratified "
         f"{folds}-fold splits grouped by conversation",
         "regularisation_C": c,
+        # +1: weight >= 0, -1: weight <= 0; features not named were free
+        "sign_constraints": constrained,
+        "counterfactual_weight": counterfactual_weight,
         "conversations": len(traces),
         "prefixes": int(real.sum()),
         "adult_counterfactual_prefixes": int((~real).sum()),
@@ -499,11 +612,17 @@ def fit_model(
     c: float = DEFAULT_C,
     half_life: float = DEFAULT_HALF_LIFE,
     false_alarm_target: float = DEFAULT_FALSE_ALARM_TARGET,
+    monotone: Mapping[str, int] | None = None,
     metadata: dict[str, Any] | None = None,
     progress: Callable[[Conversation], None] | None = None,
 ) -> RiskModel:
     """Fit a risk model on labelled conversations (see the module docstring)."""
     traces = trace_all(conversations, registry, normalizer, half_life, progress)
     return fit_from_traces(
-        traces, c=c, half_life=half_life, false_alarm_target=false_alarm_target, metadata=metadata
+        traces,
+        c=c,
+        half_life=half_life,
+        false_alarm_target=false_alarm_target,
+        monotone=monotone,
+        metadata=metadata,
     )
