@@ -513,12 +513,19 @@ class ConversationAnalyzer:
             # No evidence yet (every conversation starts so, and most stay so): the
             # features are the model's prior for who is a minor or an adult and the
             # conversation-wide context, the same for many conversations.
-            minor_present = any(
-                p.age is not None and p.age < ADULT_AGE for p in self._people.values()
-            )
-            adults_only = bool(self._people) and all(
-                p.age is not None and p.age >= ADULT_AGE for p in self._people.values()
-            )
+            # one plain loop: this runs a few times per conversation, and two generator
+            # expressions cost more than the rest of it
+            minor_present = False
+            adults_only = bool(self._people)
+            for person in self._people.values():
+                age = person.disclosed_age
+                if age is None:
+                    age = person.declared_age
+                if age is None:
+                    adults_only = False
+                elif age < ADULT_AGE:
+                    minor_present = True
+                    adults_only = False
             model = self.model
             key = (
                 id(model.risk),
