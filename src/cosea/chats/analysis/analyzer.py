@@ -424,17 +424,27 @@ class ConversationAnalyzer:
         self._refresh(message.id, findings, before)
 
     def _choose_suspect(self) -> str | None:
-        if not any(p.evidence > 0 or p.context_weight > 0 for p in self._people.values()):
+        # Plain loops, no generator expressions: this runs on every message with a
+        # finding, and those expressions cost more than the arithmetic.
+        people = self._people
+        any_score = any_minor = any_adult = False
+        for person in people.values():
+            if person.evidence > 0 or person.context_weight > 0:
+                any_score = True
+            age = person.disclosed_age if person.disclosed_age is not None else person.declared_age
+            if age is not None:
+                if age < ADULT_AGE:
+                    any_minor = True
+                else:
+                    any_adult = True
+        if not any_score:
             return None  # no score above 0 below (ages alone, e.g. profiles): no suspect
-        ages = {pid: p.age for pid, p in self._people.items()}
-        any_minor = any(a is not None and a < ADULT_AGE for a in ages.values())
-        any_adult = any(a is not None and a >= ADULT_AGE for a in ages.values())
         best_id, best_score = None, 0.0
-        for pid, person in self._people.items():
+        for pid, person in people.items():
             score = (person.evidence + 0.5 * person.context_weight) / (1.0 + person.target_cues)
             if score <= 0:
                 continue
-            age = ages[pid]
+            age = person.age
             if age is not None and age >= ADULT_AGE and any_minor:
                 score *= ADULT_FACTOR
             elif age is not None and age < ADULT_AGE and any_adult:
@@ -445,20 +455,22 @@ class ConversationAnalyzer:
 
     def features(self) -> list[float]:
         """The risk model's input for the conversation so far (see ``features.FEATURES``)."""
-        suspect = self._people.get(self.suspect) if self.suspect else None
+        suspect_id = self.suspect
+        suspect = self._people.get(suspect_id) if suspect_id else None
         minor_present = False
         youngest_other: int | None = None
         adults_only = bool(self._people)
-        for person in self._people.values():
-            age = person.age
-            adults_only &= age is not None and age >= ADULT_AGE
         for pid, person in self._people.items():
-            if pid == self.suspect:
+            age = person.disclosed_age if person.disclosed_age is not None else person.declared_age
+            if age is None:
+                adults_only = False
                 continue
-            age = person.age
-            if age is not None:
+            if age < ADULT_AGE:
+                adults_only = False
+            if pid != suspect_id:
                 minor_present |= age < ADULT_AGE
-                youngest_other = age if youngest_other is None else min(youngest_other, age)
+                if youngest_other is None or age < youngest_other:
+                    youngest_other = age
         if suspect is None:
             return feature_vector(
                 evidence=0.0,
@@ -476,20 +488,30 @@ class ConversationAnalyzer:
                 context=self.conversation_context,
             )
         tactic_max = suspect.tactic_max
-        severe = max(
-            (c for t, c in tactic_max.items() if tactic_rank(t) >= SEVERE_FROM_RANK), default=0.0
-        )
+        # the strongest hit, the strongest late-stage hit and the furthest stage, in one
+        # pass (the first maximum wins ties, as max() does)
+        max_confidence: float | None = None
+        severe: float | None = None
+        furthest_rank = 0
+        for tactic, confidence in tactic_max.items():
+            rank = tactic_rank(tactic)
+            if max_confidence is None or confidence > max_confidence:
+                max_confidence = confidence
+            if rank >= SEVERE_FROM_RANK and (severe is None or confidence > severe):
+                severe = confidence
+            if rank > furthest_rank:
+                furthest_rank = rank
         recent = suspect.recent * self._decay ** (self.messages_seen - suspect.recent_at)
         gap = None
         if suspect.age is not None and youngest_other is not None:
             gap = float(suspect.age - youngest_other)
         return feature_vector(
             evidence=suspect.evidence,
-            max_confidence=max(tactic_max.values(), default=0.0),
+            max_confidence=0.0 if max_confidence is None else max_confidence,
             distinct_tactics=len(tactic_max),
             progression=suspect.progression,
-            furthest_rank=max((tactic_rank(t) for t in tactic_max), default=0),
-            severe=severe,
+            furthest_rank=furthest_rank,
+            severe=0.0 if severe is None else severe,
             coercion=tactic_max.get(COERCION_TACTIC, 0.0),
             suspect_share=suspect.evidence / self.total_evidence if self.total_evidence else 0.0,
             recent=recent,
