@@ -340,13 +340,31 @@ _GENERAL_TRIGGER_CHARS = frozenset("0123456789@$!|'\t\n\r\f\v")
 _REPEAT_OR_SPACED = re.compile(rf"([a-z])\1\1|[{_SEPARATORS}][a-z][{_SEPARATORS}][a-z](?![\w@$])")
 
 
+_APOSTROPHE_OR_CONTROL = frozenset("'\t\n\r\f\v")
+# ASCII letters -> "a", leet characters -> "1", the rest -> " ": a letter next to a
+# leet character is then "a1" or "1a" in the translated bytes
+_LETTER_OR_LEET = bytes(
+    ord("a") if chr(c).isalpha() else ord("1") if chr(c) in "0123456789@$!|" else ord(" ")
+    for c in range(256)
+)
+
+
 def _general_worth_running(text: str) -> bool:
     """``_GENERAL_WORTH_RUNNING.search(text)``, cheaper on the usual text: its slow
     alternatives (a character next to a letter) can only match where one of the
-    trigger characters is, which a set look-up rules out first."""
-    if not _GENERAL_TRIGGER_CHARS.isdisjoint(text):
+    trigger characters is, which a set look-up rules out first, and on plain ASCII
+    one byte translation finds a letter next to a leet character (a number in a
+    text, "at 5", is common, and the regex tries every position)."""
+    if _GENERAL_TRIGGER_CHARS.isdisjoint(text):
+        return "  " in text or _REPEAT_OR_SPACED.search(text) is not None
+    if not text.isascii():
         return _GENERAL_WORTH_RUNNING.search(text) is not None
-    return "  " in text or _REPEAT_OR_SPACED.search(text) is not None
+    if "  " in text or not _APOSTROPHE_OR_CONTROL.isdisjoint(text):
+        return True
+    classes = text.encode("ascii").translate(_LETTER_OR_LEET)
+    if b"a1" in classes or b"1a" in classes:
+        return True
+    return _REPEAT_OR_SPACED.search(text) is not None
 
 
 _WORD_CHARS_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|_")

@@ -85,3 +85,35 @@ def test_normalisation_is_lazy_and_folded_is_cheap() -> None:
     assert normalized.folded == "r u there"
     assert normalized.words == ("r", "u", "there")
     assert normalized.text == "are you there"
+
+
+def test_the_cheap_gate_of_the_word_pass_agrees_with_its_regex() -> None:
+    """``_general_worth_running`` short-cuts ``_GENERAL_WORTH_RUNNING.search``; it must
+    never disagree with it (a miss would leave an obfuscated word unnormalised)."""
+    import random
+    import string
+
+    from cosea.chats import normalize as module
+
+    alphabet = string.ascii_lowercase * 3 + string.digits + "@$!|' \t\n._-*~+ABZéü" + "  "
+    rng = random.Random(11)
+    texts = [
+        "ty at 242",
+        "p1c",
+        "10min",
+        "s e n d",
+        "sooo",
+        "don't",
+        "a\tb",
+        "lvl 25 gg",
+        "gr8",
+        "n0",
+        "1 2 3",
+        "héllo 4u",
+    ]
+    texts += [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24))) for _ in range(20_000)
+    ]
+    for text in texts:
+        expected = module._GENERAL_WORTH_RUNNING.search(text) is not None
+        assert module._general_worth_running(text) == expected, text
