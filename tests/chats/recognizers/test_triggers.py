@@ -181,6 +181,20 @@ def test_a_first_message_reuses_what_its_text_tripped_before() -> None:
     assert first_message.seen == ["c0m0", "c0m2", "c1m0", "c1m2", "c2m0", "c2m2"]
 
 
+def test_remembered_texts_share_their_call_lists() -> None:
+    """Thousands of remembered texts hold a few distinct gates: one object each, not
+    one per text (the garbage collector visits every object on a full pass)."""
+    registry = default_registry()
+    normalize = memo_normalizer()
+    context = make_context([Participant("a"), Participant("b")])
+    texts = [f"see you at {number}" for number in range(200)] + ["lol", "gg", "ok"] * 50
+    for index, text in enumerate(texts * 2):
+        context.message_index = index
+        registry.recognize(Message(f"m{index}", "a", text), normalize(text), context)
+    gates = {id(normalize(text)._gate) for text in texts}
+    assert 1 <= len(gates) <= 8
+
+
 def test_the_text_memo_is_bounded_and_keeps_what_is_used() -> None:
     memo: TextMemo[int] = TextMemo(limit=4)
     for number in range(100):

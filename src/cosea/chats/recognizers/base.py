@@ -321,6 +321,10 @@ def catalog() -> dict[str, Callable[[], Recognizer]]:
     return dict(_CATALOG)
 
 
+#: Distinct remembered gates kept as shared objects, per registry (see ``_share``).
+_MAX_SHARED_GATES = 4096
+
+
 class RecognizerRegistry:
     """The recognizers one pipeline runs, in order."""
 
@@ -343,6 +347,10 @@ class RecognizerRegistry:
         self._any_trigger: Triggers | None = None
         self._token = object()  # changes with the recognizers; marks texts' cached calls
         self._text_only: frozenset[Callable[..., Any]] = frozenset()
+        # The remembered call lists and gates, one shared object per distinct value:
+        # there are a few dozen, and a remembered text would otherwise keep its own
+        # tuples, thousands of objects the garbage collector visits on every full pass.
+        self._shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for recognizer in recognizers:
             self.add(recognizer)
 
@@ -360,6 +368,7 @@ class RecognizerRegistry:
         # triggers, else only those without triggers.
         recognizers = list(self._recognizers.values())
         self._token = object()
+        self._shared = {}
         self._text_only = frozenset(r.recognize for r in recognizers if r.text_only)
         self._gated = [(r.triggers, r.recognize) for r in recognizers]
         self._untriggered = [r.recognize for r in recognizers if r.triggers is None]
@@ -444,14 +453,26 @@ class RecognizerRegistry:
                     else:
                         signals.append(finding)
             if self.remember_texts:
-                # a tuple: the empty one (the usual case) is shared, and not one more
-                # object for the garbage collector to visit per remembered text
-                kept = tuple(c for c in calls if c not in silent) if silent else calls
+                kept = tuple(c for c in calls if c not in silent)
                 # A sender's first message may trip more (profile ages, new accounts):
                 # it has a list of its own.
                 if gate is None or gate[0] is not self._token:
                     gate = (self._token, None, None)
-                text._gate = (self._token, gate[1], kept) if first else (self._token, kept, gate[2])
+                later, first_calls = (gate[1], kept) if first else (kept, gate[2])
+                text._gate = self._share((self._token, later, first_calls))
         if not hits and not signals:
             return NOTHING_FOUND
         return Recognition(hits, signals)
+
+    def _share(self, gate: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``gate`` with its call tuples as shared objects (see ``_shared``)."""
+        shared = self._shared
+        if len(shared) >= _MAX_SHARED_GATES:
+            return gate  # a registry with very many recognizers: not worth bounding
+        token, later, first = gate
+        if later is not None:
+            later = shared.setdefault(later, later)
+        if first is not None:
+            first = shared.setdefault(first, first)
+        gate = (token, later, first)
+        return shared.setdefault(gate, gate)

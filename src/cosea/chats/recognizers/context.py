@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from cosea.chats.recognizers.base import (
     NormalizedText,
@@ -262,17 +262,26 @@ def _age_cues(text: NormalizedText) -> _AgeCues | None:
     if not (has_number or asks):
         return None
     folded = text.plain
-    return _AgeCues(
-        asked=asks and _AGE_QUESTION.search(folded) is not None,
+    return _shared_cues(
+        asks and _AGE_QUESTION.search(folded) is not None,
         # a digit matches the gate at once: only number words need the search
-        gate=has_number and (text.has_digit or _AGE_GATE.search(folded) is not None),
-        no_statement=len(folded) > 12
+        has_number and (text.has_digit or _AGE_GATE.search(folded) is not None),
+        len(folded) > 12
         and _DISCLOSURE_LEADS.isdisjoint(words)
         and _GLUED_UNIT.search(folded) is None,
-        attribution=not _ATTRIBUTION_LEADS.isdisjoint(words),
-        short=len(folded) <= 12,
-        reply_length=len(folded) <= 24,
+        not _ATTRIBUTION_LEADS.isdisjoint(words),
+        len(folded) <= 12,
+        len(folded) <= 24,
     )
+
+
+@cache
+def _shared_cues(
+    asked: bool, gate: bool, no_statement: bool, attribution: bool, short: bool, reply_length: bool
+) -> _AgeCues:
+    """One object per combination (at most 64): each remembered text keeps its cues,
+    and one object per text would be that many more for the garbage collector."""
+    return _AgeCues(asked, gate, no_statement, attribution, short, reply_length)
 
 
 def _stated_age(text: NormalizedText) -> tuple[int | None, str] | None:
