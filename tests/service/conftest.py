@@ -4,27 +4,13 @@ installed, except under CI=true, where that fails)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from postgres_server import PostgresServer, find_postgres_bin
-from service_testkit import Service, close_service, make_service
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip with a reason when a system part is missing, except under CI=true: fail."""
-    if condition:
-        return
-    if in_ci():
-        pytest.fail(f"{reason} (CI=true requires it)")
-    pytest.skip(reason)
+from service_testkit import Service, close_service, make_service, need
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,12 @@ to import from)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 RISKY_MESSAGES = [
     ("u2", "gg nice round"),
@@ -139,3 +142,19 @@ def close_service(service: Service) -> None:
     if service.runtime.dispatcher is not None:
         service.runtime.dispatcher.stop()
         service.runtime.dispatcher = None
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip with a reason when a system part is missing, except under CI=true: fail.
+
+    Here and not in conftest.py: a test module that imported it from ``conftest``
+    got whichever conftest module another test folder had loaded first."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true requires it)")
+    pytest.skip(reason)
