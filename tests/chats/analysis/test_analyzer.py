@@ -262,7 +262,7 @@ def test_streamed_header_participants_are_met_when_they_speak(model, registry):
     assert analyzer.context.participants["kid"].declared_age == 12
     assert [p.id for p in analyzer.participants] == ["kid", "adult"]
     features = dict(zip(FEATURE_NAMES, analyzer.features(), strict=True))
-    assert features["minor_present"] == 1.0 and features["age_gap"] == 2.0  # 23 years, capped at 20
+    assert features["minor_present"] == 1.0 and features["age_gap"] == 1.3  # 23 years, capped at 13
 
 
 def test_ages_alone_never_raise_an_alert_or_a_risky_class() -> None:

@@ -16,8 +16,9 @@ from analysis_helpers import (
     make_conversation,
 )
 
-from cosea.chats.analysis import FEATURE_NAMES, analyze_conversation
-from cosea.chats.model import MODEL_FORMAT, RiskModel, load_model
+from cosea.chats.analysis import FEATURE_NAMES, ConversationAnalyzer, analyze_conversation
+from cosea.chats.model import MODEL_FORMAT, RiskModel, default_model, load_model
+from cosea.chats.model.features import AGE_GAP_MAX_DECADES, feature_vector
 from cosea.chats.model.training import DEFAULT_FEATURES, fit_model
 from cosea.errors import CoseaError, InputError
 from cosea.types import ConversationClass
@@ -260,3 +261,48 @@ def test_train_command_fits_a_monotone_model_on_request(tmp_path: Path, dev_conv
         f for f, w in zip(model.risk.features, model.risk.coefficients, strict=True) if w < 0
     ]
     assert negative == ["adults_only"]
+
+
+def test_the_age_gap_feature_stops_at_13_years():
+    def gap(years):
+        vector = feature_vector(
+            evidence=0.0,
+            max_confidence=0.0,
+            distinct_tactics=0,
+            progression=0,
+            furthest_rank=0,
+            severe=0.0,
+            coercion=0.0,
+            suspect_share=0.0,
+            recent=0.0,
+            minor_present=True,
+            age_gap_years=years,
+            context=0.0,
+        )
+        return vector[FEATURE_NAMES.index("age_gap")]
+
+    assert gap(None) == 0.0
+    assert gap(5) == pytest.approx(0.5)
+    assert gap(13) == gap(30) == gap(60) == pytest.approx(AGE_GAP_MAX_DECADES) == 1.3
+    assert gap(-40) == -1.0
+
+
+@pytest.mark.parametrize(
+    ("adult_age", "child_age", "lines"),
+    [
+        (43, 13, ["did you finish your homework", "yes nearly", "dinner is at 7", "ok"]),
+        (30, 14, ["practice moved to 5 tomorrow", "ok coach", "bring your water bottle", "ok"]),
+    ],
+)
+def test_an_ordinary_adult_and_child_chat_starts_far_below_the_threshold(
+    adult_age, child_age, lines
+):
+    # the shipped weight on age_gap was fitted on gaps of at most 13 years; a parent and
+    # child 30 years apart used to start at 0.66 with a threshold of 0.75
+    turns = [("u2" if i % 2 == 0 else "u1", text) for i, text in enumerate(lines)]
+    conversation = make_conversation("family", turns, ages=(child_age, adult_age))
+    model = default_model()
+    analyzer = ConversationAnalyzer(model, conversation=conversation)
+    peak = max(analyzer.observe(message).risk for message in conversation.messages)
+    assert peak < 0.25 < model.alert_threshold
+    assert not analyzer.alert

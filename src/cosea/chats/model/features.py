@@ -23,7 +23,10 @@ FEATURES: dict[str, str] = {
     "recent": "log(1 + suspect evidence decayed by message recency)",
     "minor_present": "another participant is declared or self-disclosed under 18",
     "adults_only": "every participant is known to be 18 or over (declared or self-disclosed)",
-    "age_gap": "suspect's known age minus the youngest other participant's, in decades",
+    "age_gap": (
+        "suspect's known age minus the youngest other participant's, in decades, "
+        "clipped to [-1, 1.3]: gaps over 13 years count as 13"
+    ),
     "context": "weight of context signals about the suspect (new account, fan-out, age claims)",
     "coercion_hits": "log(1 + number of the suspect's coercion and extortion hits): threats repeat",
 }
@@ -54,6 +57,11 @@ COERCION_TACTIC = "TA07"
 
 ADULT_AGE = 18
 CONTEXT_CAP = 3.0
+#: ``age_gap`` stops growing at 13 years, the widest gap between a suspect and the youngest
+#: other participant in the development set: a weight fitted on gaps up to 13 years would
+#: otherwise be extrapolated, and a parent (43) with a child (13) started at risk 0.66 before
+#: any warning sign (threshold 0.75).
+AGE_GAP_MAX_DECADES = 1.3
 _NO_TACTICS = (0.0,) * len(TACTICS)
 
 
@@ -84,8 +92,16 @@ def feature_vector(
     tactic_max: dict[str, float] | None = None,
     coercion_hits: int = 0,
 ) -> list[float]:
-    """The vector in :data:`FEATURE_NAMES` order."""
-    gap = 0.0 if age_gap_years is None else max(-1.0, min(2.0, age_gap_years / 10.0))
+    """The vector in :data:`FEATURE_NAMES` order.
+
+    ``age_gap`` is clipped to [-1, :data:`AGE_GAP_MAX_DECADES`] decades. The upper clip
+    used to be 2 (20 years); model files fitted then still load (same feature name) and
+    now see gaps of at most 13 years, which on the development set changes nothing.
+    """
+    if age_gap_years is None:
+        gap = 0.0
+    else:
+        gap = max(-1.0, min(AGE_GAP_MAX_DECADES, age_gap_years / 10.0))
     return [
         math.log1p(evidence),
         max_confidence,
