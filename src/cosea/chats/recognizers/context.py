@@ -423,7 +423,9 @@ class AgeGapRecognizer(Recognizer):
         findings = []
         ages = {
             p: a
-            for p in set(record.declared) | set(record.disclosed) | set(record.attributed)
+            # in the order first seen, not a set's: a set of strings iterates in an order
+            # that changes with the process's hash seed, and so would the findings
+            for p in dict.fromkeys([*record.declared, *record.disclosed, *record.attributed])
             if (a := self._age(record, p)) is not None
         }
         for older, older_age in ages.items():
@@ -484,7 +486,7 @@ class AgeInconsistencyRecognizer(Recognizer):
             return ()
         record.changed = False  # the last age recognizer in the chain resets the flag
         findings: list[ContextSignal | TechniqueHit] = []
-        participants = set(record.disclosed) | set(record.attributed)
+        participants = dict.fromkeys([*record.disclosed, *record.attributed])  # ordered
         for participant in participants:
             claims = list(record.disclosed.get(participant, ()))
             declared = record.declared.get(participant)
