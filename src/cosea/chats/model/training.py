@@ -82,18 +82,8 @@ TECHNIQUE_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(0, 20))
 #: the small development set gives some tactics negative weights (a clearer sign of
 #: isolation or of a picture request lowers the risk), which need not carry over to new
 #: conversations.
-RAISES_RISK: tuple[str, ...] = (
-    "evidence",
-    "distinct_tactics",
-    "progression",
-    "furthest_stage",
-    "suspect_share",
-    "recent",
-    "minor_present",
-    "age_gap",
-    "context",
-    *(f"tactic_TA{n:02d}" for n in range(1, 11)),
-)
+#: Every default feature but the one that lowers it (below).
+RAISES_RISK: tuple[str, ...] = tuple(f for f in DEFAULT_FEATURES if f != "adults_only")
 #: Everyone known to be an adult: child sexual exploitation needs a child.
 LOWERS_RISK: tuple[str, ...] = ("adults_only",)
 #: The sign constraints of ``fit_model(..., monotone=DEFAULT_MONOTONE)`` (``cosea chats train
