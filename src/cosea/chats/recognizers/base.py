@@ -468,7 +468,7 @@ class RecognizerRegistry:
         """``gate`` with its call tuples as shared objects (see ``_shared``)."""
         shared = self._shared
         if len(shared) >= _MAX_SHARED_GATES:
-            return gate  # a registry with very many recognizers: not worth bounding
+            return gate  # beyond the bound (very many recognizers) texts keep their own
         token, later, first = gate
         if later is not None:
             later = shared.setdefault(later, later)

@@ -69,15 +69,22 @@ def name_skeleton(display_name: str | None) -> str:
         # what surrounds the letters is never a leet letter, and goes anyway.
         core = text.strip(_ASCII_NOT_LETTERS)
         if core.isalpha():
-            return _LETTER_RUNS.sub(_first_group, core) if _LETTER_RUNS.search(core) else core
+            return _collapse_runs(core)
     else:
         text = unicodedata.normalize("NFKD", display_name.casefold())
         text = "".join(c for c in text if not unicodedata.combining(c))
     if not _LEET_CHARS.isdisjoint(text):  # most names have no digit between letters
         text = _LEET_INSIDE.sub(_unleet, text)
-    letters = _NOT_LETTERS.sub("", text)
+    return _collapse_runs(_NOT_LETTERS.sub("", text))
+
+
+def _collapse_runs(letters: str) -> str:
+    """Letter runs collapsed ("leeoo" -> "leo"); most names have none, and a search is
+    cheaper than a sub."""
+    if _LETTER_RUNS.search(letters) is None:
+        return letters
     # a function, not the template r"\1": re parses a template string on every call
-    return _LETTER_RUNS.sub(_first_group, letters) if _LETTER_RUNS.search(letters) else letters
+    return _LETTER_RUNS.sub(_first_group, letters)
 
 
 def _unleet(match: re.Match[str]) -> str:
